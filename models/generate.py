@@ -1,0 +1,492 @@
+#!/usr/bin/env python3
+"""Build zkinfer's committed test models.
+
+For every model this writes models/<name>/model.onnx, input.json (EZKL format: one flat list per
+model input, holding several samples back to back) and expected.json (onnxruntime's outputs for
+the same samples, one flat list per output). Run from the repository root:
+
+    pip install onnx onnxruntime scikit-learn numpy
+    python3 models/generate.py
+
+The Rust tests only read the files this writes, so `cargo test` needs no Python.
+"""
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+RNG = np.random.default_rng(20261121)
+F = TensorProto.FLOAT
+
+
+def init(name, arr):
+    return numpy_helper.from_array(np.asarray(arr), name)
+
+
+def f32(a):
+    return np.asarray(a, dtype=np.float32)
+
+
+def save(name, graph, opset, samples, extra=None):
+    """samples: list (per model input) of arrays shaped [k, *input_shape]."""
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="zkinfer-tests")
+    model.ir_version = min(model.ir_version, 8)
+    if all(o.type.tensor_type.HasField("shape") for o in graph.output):
+        onnx.checker.check_model(model, full_check=True)
+    d = os.path.join(ROOT, name)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "model.onnx")
+    onnx.save(model, path)
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    shapes = [[d if isinstance(d, int) else 1 for d in i.shape] for i in sess.get_inputs()]
+    k = samples[0].shape[0]
+    samples = [f32(x).reshape([k] + sh) for x, sh in zip(samples, shapes)]
+    outs = None
+    for s in range(k):
+        feed = {n: x[s] for n, x in zip(names, samples)}
+        res = sess.run(None, feed)
+        if outs is None:
+            outs = [[] for _ in res]
+        for i, r in enumerate(res):
+            outs[i].extend(np.asarray(r, dtype=np.float64).reshape(-1).tolist())
+    with open(os.path.join(d, "input.json"), "w") as fh:
+        json.dump({"input_data": [f32(x).reshape(-1).astype(float).round(6).tolist() for x in samples]}, fh)
+    exp = {"samples": k, "outputs": outs, "output_shapes": [list(o.shape) for o in res]}
+    with open(os.path.join(d, "expected.json"), "w") as fh:
+        json.dump(exp, fh)
+    if extra:
+        for fname, obj in extra.items():
+            with open(os.path.join(d, fname), "w") as fh:
+                json.dump(obj, fh)
+    print(f"{name}: opset {opset}, {k} samples, outputs {[list(o.shape) for o in res]}")
+
+
+def vi(name, shape, dtype=F):
+    return helper.make_tensor_value_info(name, dtype, shape)
+
+
+def rnd(*shape, scale=1.0):
+    return f32(RNG.normal(0, scale, size=shape))
+
+
+# ---------------------------------------------------------------- real models
+def digits_mlp():
+    x, y = load_digits(return_X_y=True)
+    x = x / 16.0
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=600, random_state=0).fit(xtr, ytr)
+    w1, w2 = clf.coefs_
+    b1, b2 = clf.intercepts_
+    g = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+            helper.make_node("Relu", ["h"], ["hr"], name="relu1"),
+            helper.make_node("Gemm", ["hr", "w2", "b2"], ["logits"], name="fc2", transB=1),
+        ],
+        "digits_mlp",
+        [vi("input", [1, 64])],
+        [vi("logits", [1, 10])],
+        [init("w1", f32(w1.T)), init("b1", f32(b1)), init("w2", f32(w2.T)), init("b2", f32(b2))],
+    )
+    test = {"input_data": [f32(xte).reshape(-1).astype(float).round(6).tolist()], "labels": yte.tolist()}
+    save("digits_mlp", g, 13, [f32(xte[:16])], extra={"test_split.json": test})
+
+
+def conv_features(x, w, b):
+    """numpy reference of Conv(3x3, pad 1) + Relu + MaxPool 2x2 for the digits CNN."""
+    n = x.shape[0]
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    out = np.zeros((n, w.shape[0], 8, 8))
+    for i in range(8):
+        for j in range(8):
+            out[:, :, i, j] = np.einsum("nchw,mchw->nm", xp[:, :, i:i + 3, j:j + 3], w) + b
+    out = np.maximum(out, 0)
+    return out.reshape(n, w.shape[0], 4, 2, 4, 2).max(axis=(3, 5)).reshape(n, -1)
+
+
+def digits_cnn():
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).reshape(-1, 1, 8, 8)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0)
+    w = rnd(4, 1, 3, 3, scale=0.5)
+    b = rnd(4, scale=0.1)
+    clf = LogisticRegression(max_iter=2000).fit(conv_features(xtr, w, b), ytr)
+    g = helper.make_graph(
+        [
+            helper.make_node("Conv", ["input", "w", "b"], ["c"], name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+            helper.make_node("Relu", ["c"], ["r"], name="relu"),
+            helper.make_node("MaxPool", ["r"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+            helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+            helper.make_node("Gemm", ["f", "wf", "bf"], ["logits"], name="fc", transB=1),
+        ],
+        "digits_cnn",
+        [vi("input", [1, 1, 8, 8])],
+        [vi("logits", [1, 10])],
+        [init("w", w), init("b", b), init("wf", f32(clf.coef_)), init("bf", f32(clf.intercept_))],
+    )
+    save("digits_cnn", g, 13, [f32(xte[:12])])
+
+
+def logreg_sigmoid():
+    x, y = load_breast_cancer(return_X_y=True)
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0)
+    sc = StandardScaler().fit(xtr)
+    clf = LogisticRegression(max_iter=2000).fit(sc.transform(xtr), ytr)
+    g = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["input", "w", "b"], ["z"], name="linear", transB=1),
+            helper.make_node("Sigmoid", ["z"], ["prob"], name="sigmoid"),
+        ],
+        "logreg",
+        [vi("input", [1, 30])],
+        [vi("prob", [1, 1])],
+        [init("w", f32(clf.coef_)), init("b", f32(clf.intercept_))],
+    )
+    save("logreg_sigmoid", g, 11, [f32(sc.transform(xte[:16]))])
+
+
+def convnet_bn():
+    x, y = load_digits(return_X_y=True)
+    x = f32((x / 16.0).reshape(-1, 1, 8, 8))
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0)
+    w1, b1 = rnd(6, 1, 3, 3, scale=0.5), rnd(6, scale=0.1)
+    w2, b2 = rnd(8, 6, 3, 3, scale=0.3), rnd(8, scale=0.1)
+
+    def bn_params(c, shift):
+        return (f32(RNG.uniform(0.5, 1.5, c)), f32(RNG.normal(0, 0.1, c)), f32(shift + RNG.normal(0, 0.1, c)), f32(RNG.uniform(0.5, 2.0, c)))
+
+    s1, o1, m1, v1 = bn_params(6, 0.2)
+    s2, o2, m2, v2 = bn_params(8, 0.3)
+    body = [
+        helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], name="conv1", kernel_shape=[3, 3]),
+        helper.make_node("BatchNormalization", ["c1", "s1", "o1", "m1", "v1"], ["n1"], name="bn1", epsilon=1e-5),
+        helper.make_node("Relu", ["n1"], ["r1"], name="relu1"),
+        helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], name="conv2", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c2", "s2", "o2", "m2", "v2"], ["n2"], name="bn2"),
+        helper.make_node("Relu", ["n2"], ["r2"], name="relu2"),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+    ]
+    inits = [init(n, a) for n, a in [("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2), ("s1", s1), ("o1", o1), ("m1", m1), ("v1", v1), ("s2", s2), ("o2", o2), ("m2", m2), ("v2", v2)]]
+    feat_graph = helper.make_graph(body, "feat", [vi("input", [None, 1, 8, 8])], [vi("f", [None, 8])], inits)
+    fm = helper.make_model(feat_graph, opset_imports=[helper.make_opsetid("", 12)])
+    fm.ir_version = 7
+    sess = ort.InferenceSession(fm.SerializeToString(), providers=["CPUExecutionProvider"])
+    clf = LogisticRegression(max_iter=3000).fit(sess.run(None, {"input": xtr})[0], ytr)
+    body.append(helper.make_node("Gemm", ["f", "wf", "bf"], ["logits"], name="fc", transB=1))
+    inits += [init("wf", f32(clf.coef_)), init("bf", f32(clf.intercept_))]
+    g = helper.make_graph(body, "convnet_bn", [vi("input", [1, 1, 8, 8])], [vi("logits", [1, 10])], inits)
+    save("convnet_bn", g, 12, [xte[:12]])
+
+
+def lenet():
+    def he(*shape):
+        fan_in = int(np.prod(shape[1:]))
+        return rnd(*shape, scale=np.sqrt(2.0 / fan_in))
+
+    x, _ = load_digits(return_X_y=True)
+    imgs = (x[:8] / 16.0).reshape(-1, 8, 8)
+    big = f32(np.kron(imgs, np.ones((1, 3, 3)))[:, None, :, :])  # 24x24
+    big = np.pad(big, ((0, 0), (0, 0), (2, 2), (2, 2)))  # 28x28
+    inits = [
+        init("w1", he(6, 1, 5, 5)), init("b1", rnd(6, scale=0.05)),
+        init("w2", he(16, 6, 5, 5)), init("b2", rnd(16, scale=0.05)),
+        init("w3", he(120, 400)), init("b3", rnd(120, scale=0.05)),
+        init("w4", he(84, 120)), init("b4", rnd(84, scale=0.05)),
+        init("w5", he(10, 84)), init("b5", rnd(10, scale=0.05)),
+    ]
+    g = helper.make_graph(
+        [
+            helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], name="conv1", kernel_shape=[5, 5], pads=[2, 2, 2, 2]),
+            helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+            helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+            helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], name="conv2", kernel_shape=[5, 5]),
+            helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+            helper.make_node("MaxPool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
+            helper.make_node("Flatten", ["p2"], ["f"], name="flatten"),
+            helper.make_node("Gemm", ["f", "w3", "b3"], ["h3"], name="fc1", transB=1),
+            helper.make_node("Relu", ["h3"], ["r3"], name="relu3"),
+            helper.make_node("Gemm", ["r3", "w4", "b4"], ["h4"], name="fc2", transB=1),
+            helper.make_node("Relu", ["h4"], ["r4"], name="relu4"),
+            helper.make_node("Gemm", ["r4", "w5", "b5"], ["logits"], name="fc3", transB=1),
+        ],
+        "lenet",
+        [vi("input", [1, 1, 28, 28])],
+        [vi("logits", [1, 10])],
+        inits,
+    )
+    save("lenet", g, 13, [big[:4]])
+
+
+# ---------------------------------------------------------------- one model per op family
+def ops_elementwise():
+    n = helper.make_node
+    g = helper.make_graph(
+        [
+            n("Add", ["x", "c1"], ["a"], name="add_const"),
+            n("Mul", ["a", "c2"], ["m"], name="mul_const"),
+            n("Div", ["x", "c3"], ["d"], name="div_const"),
+            n("Sub", ["m", "d"], ["out_arith"], name="sub"),
+            n("Abs", ["x"], ["ax"], name="abs"),
+            n("Add", ["ax", "one"], ["den"], name="add_one"),
+            n("Div", ["y", "den"], ["out_div"], name="div_var"),
+            n("Mul", ["x", "y"], ["out_mul"], name="mul_var"),
+            n("Max", ["x", "y", "c4"], ["out_max"], name="max3"),
+            n("Min", ["x", "y"], ["out_min"], name="min2"),
+            n("Sum", ["x", "y", "c1"], ["out_sum"], name="sum3"),
+            n("Neg", ["y"], ["out_neg"], name="neg"),
+        ],
+        "ops_elementwise",
+        [vi("x", [1, 4, 6]), vi("y", [1, 1, 6])],
+        [vi(o, None) for o in ["out_arith", "out_div", "out_mul", "out_max", "out_min", "out_sum", "out_neg"]],
+        [init("c1", rnd(4, 1)), init("c2", rnd(6)), init("c3", f32([2.5])), init("c4", f32(0.3)), init("one", f32([1.0]))],
+    )
+    save("ops_elementwise", g, 13, [rnd(6, 1, 4, 6), rnd(6, 1, 1, 6)])
+
+
+def ops_activations():
+    n = helper.make_node
+    acts = [
+        ("Relu", {}), ("LeakyRelu", {"alpha": 0.1}), ("Elu", {"alpha": 0.8}), ("Selu", {}), ("Softplus", {}),
+        ("Sigmoid", {}), ("Tanh", {}), ("Exp", {}), ("Erf", {}), ("Gelu", {}), ("Gelu", {"approximate": "tanh"}),
+    ]
+    nodes, outs = [], []
+    for i, (op, attrs) in enumerate(acts):
+        nodes.append(n(op, ["x"], [f"out_{i}_{op.lower()}"], name=f"{op.lower()}_{i}", **attrs))
+        outs.append(f"out_{i}_{op.lower()}")
+    nodes += [
+        n("PRelu", ["x", "slope"], ["out_prelu"], name="prelu"),
+        n("Abs", ["x"], ["ax"], name="abs"),
+        n("Sqrt", ["ax"], ["out_sqrt"], name="sqrt"),
+        n("Pow", ["x", "two"], ["out_pow2"], name="pow2"),
+        n("Pow", ["ax", "half"], ["out_pow_half"], name="pow_half"),
+        n("Clip", ["x", "lo", "hi"], ["out_clip"], name="clip"),
+    ]
+    outs += ["out_prelu", "out_sqrt", "out_pow2", "out_pow_half", "out_clip"]
+    g = helper.make_graph(
+        nodes, "ops_activations", [vi("x", [1, 16])], [vi(o, None) for o in outs],
+        [init("slope", f32(RNG.uniform(0, 0.5, 16))), init("two", f32(2.0)), init("half", f32(0.5)), init("lo", f32(-1.0)), init("hi", f32(1.5))],
+    )
+    save("ops_activations", g, 20, [f32(RNG.uniform(-3, 3, (6, 1, 16)))])
+
+
+def ops_softmax():
+    n = helper.make_node
+    g = helper.make_graph(
+        [n("Softmax", ["x"], ["sm"], name="softmax", axis=-1), n("LogSoftmax", ["x"], ["lsm"], name="logsoftmax", axis=1),
+         n("Softmax", ["x"], ["sm0"], name="softmax_axis0", axis=0)],
+        "ops_softmax", [vi("x", [2, 5])], [vi("sm", None), vi("lsm", None), vi("sm0", None)],
+    )
+    save("ops_softmax", g, 13, [rnd(6, 2, 5)])
+    g = helper.make_graph(
+        [n("Softmax", ["x"], ["sm"], name="softmax_legacy", axis=1)],
+        "ops_softmax_legacy", [vi("x", [2, 3, 4])], [vi("sm", None)],
+    )
+    save("ops_softmax_legacy", g, 11, [rnd(4, 2, 3, 4)])
+
+
+def ops_conv():
+    n = helper.make_node
+    g = helper.make_graph(
+        [
+            n("Conv", ["x1", "w1", "b1"], ["conv1d"], name="conv1d", strides=[2], pads=[1, 2]),
+            n("Conv", ["x2", "w2"], ["dw"], name="depthwise_dilated", group=4, dilations=[2, 2], pads=[2, 1, 2, 2]),
+            n("Conv", ["x2", "w2"], ["same"], name="depthwise_same_lower", group=4, strides=[2, 2], auto_pad="SAME_LOWER"),
+            n("Conv", ["x2", "w2b", "b2b"], ["grouped"], name="grouped_strided", group=2, strides=[2, 1], pads=[0, 1, 1, 0]),
+            n("Conv", ["x3", "w3", "b3"], ["conv3d"], name="conv3d", pads=[1, 1, 1, 1, 1, 1], strides=[2, 2, 2]),
+            n("ConvTranspose", ["x1", "wt1", "bt1"], ["convt1d"], name="convtranspose1d", strides=[2], output_padding=[1], pads=[1, 0]),
+            n("ConvTranspose", ["x2", "wt2"], ["convt2d"], name="convtranspose2d", strides=[2, 2], group=2),
+        ],
+        "ops_conv",
+        [vi("x1", [1, 2, 10]), vi("x2", [1, 4, 7, 7]), vi("x3", [1, 2, 4, 4, 4])],
+        [vi(o, None) for o in ["conv1d", "dw", "same", "grouped", "conv3d", "convt1d", "convt2d"]],
+        [init("w1", rnd(3, 2, 3, scale=0.5)), init("b1", rnd(3, scale=0.1)), init("w2", rnd(4, 1, 3, 3, scale=0.5)),
+         init("w2b", rnd(6, 2, 2, 3, scale=0.5)), init("b2b", rnd(6, scale=0.1)),
+         init("w3", rnd(3, 2, 3, 3, 3, scale=0.3)), init("b3", rnd(3, scale=0.1)),
+         init("wt1", rnd(2, 3, 3, scale=0.5)), init("bt1", rnd(3, scale=0.1)), init("wt2", rnd(4, 1, 3, 3, scale=0.5))],
+    )
+    save("ops_conv", g, 13, [rnd(4, 1, 2, 10), rnd(4, 1, 4, 7, 7), rnd(4, 1, 2, 4, 4, 4)])
+
+
+def ops_pool():
+    n = helper.make_node
+    g = helper.make_graph(
+        [
+            n("MaxPool", ["x1"], ["mp1"], name="maxpool1d", kernel_shape=[3], strides=[2]),
+            n("MaxPool", ["x2"], ["mp2"], name="maxpool2d_ceil", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 0, 0], ceil_mode=1),
+            n("MaxPool", ["x3"], ["mp3"], name="maxpool3d", kernel_shape=[2, 2, 2], strides=[2, 2, 2]),
+            n("AveragePool", ["x2"], ["ap_inc"], name="avgpool_include_pad", kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1),
+            n("AveragePool", ["x2"], ["ap_exc"], name="avgpool_exclude_pad", kernel_shape=[2, 3], strides=[2, 1], pads=[1, 0, 1, 1]),
+            n("AveragePool", ["x1"], ["ap1"], name="avgpool1d", kernel_shape=[4], strides=[3]),
+            n("AveragePool", ["x3"], ["ap3"], name="avgpool3d", kernel_shape=[2, 2, 2]),
+            n("GlobalAveragePool", ["x2"], ["gap"], name="gap"),
+            n("GlobalMaxPool", ["x3"], ["gmp"], name="gmp"),
+        ],
+        "ops_pool",
+        [vi("x1", [1, 2, 11]), vi("x2", [1, 3, 7, 7]), vi("x3", [1, 2, 4, 4, 4])],
+        [vi(o, None) for o in ["mp1", "mp2", "mp3", "ap_inc", "ap_exc", "ap1", "ap3", "gap", "gmp"]],
+    )
+    save("ops_pool", g, 13, [rnd(4, 1, 2, 11), rnd(4, 1, 3, 7, 7), rnd(4, 1, 2, 4, 4, 4)])
+
+
+def ops_norm():
+    n = helper.make_node
+    g = helper.make_graph(
+        [
+            n("BatchNormalization", ["x", "s", "o", "m", "v"], ["bn"], name="batchnorm_standalone"),
+            n("InstanceNormalization", ["x", "si", "oi"], ["inorm"], name="instancenorm", epsilon=1e-4),
+            n("LayerNormalization", ["t", "sl", "ol"], ["lnorm"], name="layernorm", axis=-1),
+            n("LayerNormalization", ["t", "sl2"], ["lnorm2"], name="layernorm_2axes", axis=1),
+        ],
+        "ops_norm",
+        [vi("x", [1, 3, 5, 5]), vi("t", [1, 4, 8])],
+        [vi(o, None) for o in ["bn", "inorm", "lnorm", "lnorm2"]],
+        [init("s", f32(RNG.uniform(0.5, 1.5, 3))), init("o", rnd(3, scale=0.2)), init("m", rnd(3, scale=0.3)), init("v", f32(RNG.uniform(0.5, 2, 3))),
+         init("si", f32(RNG.uniform(0.5, 1.5, 3))), init("oi", rnd(3, scale=0.2)), init("sl", f32(RNG.uniform(0.5, 1.5, 8))), init("ol", rnd(8, scale=0.2)),
+         init("sl2", f32(RNG.uniform(0.5, 1.5, (4, 8))))],
+    )
+    save("ops_norm", g, 17, [rnd(5, 1, 3, 5, 5), rnd(5, 1, 4, 8)])
+
+
+def ops_shape():
+    n = helper.make_node
+    i64 = lambda v: np.asarray(v, dtype=np.int64)
+    g = helper.make_graph(
+        [
+            n("Identity", ["x"], ["xi"], name="identity"),
+            n("Dropout", ["xi"], ["xd"], name="dropout"),
+            n("Transpose", ["xd"], ["t"], name="transpose", perm=[0, 2, 3, 1]),
+            n("Flatten", ["t"], ["fl"], name="flatten", axis=2),
+            n("Reshape", ["fl", "shape1"], ["rs"], name="reshape"),
+            n("Unsqueeze", ["rs", "ax0"], ["us"], name="unsqueeze"),
+            n("Squeeze", ["us", "ax0"], ["sq"], name="squeeze"),
+            n("Split", ["sq", "split"], ["s1", "s2"], name="split", axis=2),
+            n("Concat", ["s2", "s1", "s1"], ["cat"], name="concat", axis=2),
+            n("Slice", ["cat", "st", "en", "axs", "stp"], ["sl"], name="slice_neg_step"),
+            n("Gather", ["sl", "gidx"], ["ga"], name="gather", axis=1),
+            n("Tile", ["ga", "reps"], ["out_tile"], name="tile"),
+            n("Expand", ["y", "eshape"], ["out_expand"], name="expand"),
+            n("Pad", ["x", "pads"], ["out_pad_const"], name="pad_constant", mode="constant"),
+            n("Pad", ["x", "pads", "pval"], ["out_pad_const_v"], name="pad_constant_value", mode="constant"),
+            n("Pad", ["x", "pads"], ["out_pad_reflect"], name="pad_reflect", mode="reflect"),
+            n("Pad", ["x", "pads"], ["out_pad_edge"], name="pad_edge", mode="edge"),
+            # a shape subgraph that import must fold: reshape x to [N, -1] through Shape/Gather/Concat
+            n("Shape", ["x"], ["xs"], name="shape"),
+            n("Gather", ["xs", "zero"], ["n0"], name="gather_batch", axis=0),
+            n("Unsqueeze", ["n0", "ax0"], ["n0u"], name="unsqueeze_batch"),
+            n("Concat", ["n0u", "minus1"], ["tshape"], name="concat_shape", axis=0),
+            n("Reshape", ["x", "tshape"], ["out_flat"], name="reshape_dynamic"),
+        ],
+        "ops_shape",
+        [vi("x", [1, 3, 4, 5]), vi("y", [3, 1])],
+        [vi(o, None) for o in ["out_tile", "out_expand", "out_pad_const", "out_pad_const_v", "out_pad_reflect", "out_pad_edge", "out_flat"]],
+        [init("shape1", i64([0, 3, -1])), init("ax0", i64([0])), init("split", i64([2, 3])),
+         init("st", i64([-1, 0])), init("en", i64([-100, 3])), init("axs", i64([2, 1])), init("stp", i64([-2, 1])),
+         init("gidx", i64([[2, 0], [1, 1]])), init("reps", i64([1, 2, 1, 1])), init("eshape", i64([2, 3, 4])),
+         init("pads", i64([0, 0, 1, 2, 0, 0, 2, 1])), init("pval", f32(0.75)), init("zero", i64(0)), init("minus1", i64([-1]))],
+    )
+    save("ops_shape", g, 13, [rnd(3, 1, 3, 4, 5), rnd(3, 3, 1)])
+
+
+def ops_reduce():
+    n = helper.make_node
+    i64 = lambda v: np.asarray(v, dtype=np.int64)
+    g = helper.make_graph(
+        [
+            n("ReduceSum", ["x", "a12"], ["rsum"], name="reducesum", keepdims=1),
+            n("ReduceMean", ["x", "a2"], ["rmean"], name="reducemean", keepdims=0),
+            n("ReduceMax", ["x", "a1"], ["rmax"], name="reducemax", keepdims=1),
+            n("ReduceMean", ["x"], ["rall"], name="reducemean_all", keepdims=0),
+            n("ArgMax", ["x"], ["amax"], name="argmax", axis=-1, keepdims=0),
+        ],
+        "ops_reduce",
+        [vi("x", [2, 3, 4])],
+        [vi("rsum", None), vi("rmean", None), vi("rmax", None), vi("rall", None), vi("amax", None, TensorProto.INT64)],
+        [init("a12", i64([1, 2])), init("a2", i64([-1])), init("a1", i64([1]))],
+    )
+    save("ops_reduce", g, 18, [rnd(5, 2, 3, 4)])
+
+
+def ops_linear():
+    n = helper.make_node
+    g = helper.make_graph(
+        [
+            n("Gemm", ["a", "w", "c"], ["gemm"], name="gemm_transA_alpha_beta", transA=1, alpha=0.5, beta=2.0),
+            n("MatMul", ["b", "wb"], ["matmul_batched"], name="matmul_batched"),
+            n("MatMul", ["b", "bt"], ["matmul_var"], name="matmul_two_inputs"),
+            n("Transpose", ["b"], ["bt"], name="transpose_b", perm=[0, 2, 1]),
+        ],
+        "ops_linear",
+        [vi("a", [4, 3]), vi("b", [2, 3, 4])],
+        [vi("gemm", None), vi("matmul_batched", None), vi("matmul_var", None)],
+        [init("w", rnd(4, 5)), init("c", rnd(5)), init("wb", rnd(4, 5))],
+    )
+    save("ops_linear", g, 21, [rnd(4, 4, 3), rnd(4, 2, 3, 4)])
+
+
+def ops_legacy():
+    """Opset 9 attribute forms: Pad/Slice/Split/Squeeze/Unsqueeze attributes, Clip min/max attributes."""
+    n = helper.make_node
+    g = helper.make_graph(
+        [
+            n("Pad", ["x"], ["p"], name="pad_attr", pads=[0, 0, 1, 1, 0, 0, 1, 1], mode="constant", value=0.5),
+            n("Slice", ["p"], ["s"], name="slice_attr", starts=[1], ends=[4], axes=[2]),
+            n("Split", ["s"], ["s1", "s2"], name="split_attr", axis=3, split=[2, 4]),
+            n("Clip", ["s1"], ["c"], name="clip_attr", min=-0.5, max=0.5),
+            n("Squeeze", ["s2"], ["sq"], name="squeeze_attr", axes=[0]),
+            n("Unsqueeze", ["sq"], ["us"], name="unsqueeze_attr", axes=[3]),
+            n("Softmax", ["c"], ["out_sm"], name="softmax_legacy", axis=2),
+            n("ReduceSum", ["us"], ["out_rs"], name="reducesum_attr", axes=[1, 2], keepdims=0),
+        ],
+        "ops_legacy",
+        [vi("x", [1, 2, 4, 4])],
+        [vi("out_sm", None), vi("out_rs", None)],
+    )
+    save("ops_legacy", g, 9, [rnd(4, 1, 2, 4, 4)])
+
+
+def bad_models():
+    d = os.path.join(ROOT, "bad")
+    os.makedirs(d, exist_ok=True)
+    g = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["r"], name="relu"), helper.make_node("Hardmax", ["r"], ["y"], name="my_hardmax")],
+        "unsupported", [vi("x", [1, 4])], [vi("y", [1, 4])],
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, os.path.join(d, "unsupported_op.onnx"))
+    with open(os.path.join(d, "malformed.onnx"), "wb") as fh:
+        fh.write(b"\x0a\xff\xff\xff\xff\x0fthis is not an onnx model")
+    with open(os.path.join(d, "truncated.onnx"), "wb") as fh:
+        fh.write(open(os.path.join(ROOT, "digits_mlp", "model.onnx"), "rb").read()[:300])
+    print("bad models written")
+
+
+if __name__ == "__main__":
+    digits_mlp()
+    digits_cnn()
+    logreg_sigmoid()
+    convnet_bn()
+    lenet()
+    ops_elementwise()
+    ops_activations()
+    ops_softmax()
+    ops_conv()
+    ops_pool()
+    ops_norm()
+    ops_shape()
+    ops_reduce()
+    ops_linear()
+    ops_legacy()
+    bad_models()
