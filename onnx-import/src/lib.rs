@@ -15,6 +15,8 @@ pub mod float_exec;
 pub mod import;
 pub mod ir;
 pub mod kernels;
+pub mod quant;
+pub mod settings;
 pub mod tensor;
 
 pub use error::{Error, Result};

@@ -1,0 +1,261 @@
+//! Calibration: from sample inputs, choose `input_scale` / `param_scale`, the lookup range and
+//! `logrows`, for a target of `resources` (smallest circuit meeting a fidelity bar) or `accuracy`
+//! (smallest error within a row budget), and report fidelity per output.
+//!
+//! Candidates use equal input and param scales `s` in `1..=MAX_SCALE`. For each, every sample is
+//! run through the integer executor (recording, not enforcing, ranges) and compared with the float
+//! executor. The lookup range is the smallest symmetric power of two covering 1.25x the largest
+//! range-checked magnitude seen; logrows follows from the row estimate and the table size.
+//!
+//! Fidelity bar for `resources`: on every sample the argmax of each output with more than one
+//! element agrees with the float model, and each output's max abs error is at most 5% of that
+//! output's largest float magnitude (or 0.05 when that is below 1).
+
+use super::exec::{self, RangeMode};
+use super::{quantize, QGraph, QOp, QuantParams};
+use crate::data::Sample;
+use crate::error::{Error, Result};
+use crate::float_exec;
+use crate::ir::Graph;
+use crate::settings::RunArgs;
+use serde::{Deserialize, Serialize};
+
+/// Largest scale calibration tries.
+pub const MAX_SCALE: u32 = 13;
+/// Largest logrows calibration will choose.
+pub const MAX_LOGROWS: u32 = 22;
+/// Rows reserved for blinding and the circuit's own bookkeeping.
+const RESERVED_ROWS: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Resources,
+    Accuracy,
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "resources" => Ok(Target::Resources),
+            "accuracy" => Ok(Target::Accuracy),
+            o => Err(format!("unknown calibration target `{o}` (resources, accuracy)")),
+        }
+    }
+}
+
+/// Float vs dequantized integer outputs, for one model output over all samples.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputFidelity {
+    pub name: String,
+    pub max_abs_error: f64,
+    pub mean_abs_error: f64,
+    /// Largest |float output| seen (to read the errors against).
+    pub max_abs_float: f64,
+    /// Fraction of samples whose argmax (over the whole output) agrees; absent for 1-element outputs.
+    pub argmax_agreement: Option<f64>,
+}
+
+/// One calibration candidate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub scale: u32,
+    pub logrows: u32,
+    pub lookup_bits: u32,
+    pub relative_error: f64,
+    pub meets_fidelity_bar: bool,
+}
+
+/// What calibration chose and why; stored in settings.json.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    pub target: Target,
+    pub samples: usize,
+    pub max_abs_range_checked: i64,
+    pub fidelity: Vec<OutputFidelity>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// Estimated circuit rows for a quantized graph (cost model; the circuit crate's layout refines it):
+/// products cost one cell each, every other computed element one cell, packed `num_inner_cols` per
+/// row; data movement is free (copy constraints).
+pub fn estimate_rows(q: &QGraph, num_inner_cols: usize) -> usize {
+    let mut cells = 0usize;
+    let numel = |id: usize| q.values[id].shape.iter().product::<usize>();
+    for n in &q.nodes {
+        let out: usize = n.outputs.iter().map(|&o| numel(o)).sum();
+        let in0 = match n.inputs[0] {
+            crate::ir::Operand::Value(v) => numel(v),
+            crate::ir::Operand::Const(c) => q.consts[c].data.len(),
+        };
+        cells += match &n.op {
+            QOp::MatMul => {
+                let k = match n.inputs[0] {
+                    crate::ir::Operand::Value(v) => *q.values[v].shape.last().unwrap_or(&1),
+                    crate::ir::Operand::Const(c) => *q.consts[c].data.shape().last().unwrap_or(&1),
+                };
+                out * k + out
+            }
+            QOp::Conv { window, group } => {
+                let cin = match n.inputs[0] {
+                    crate::ir::Operand::Value(v) => q.values[v].shape[1],
+                    crate::ir::Operand::Const(c) => q.consts[c].data.shape()[1],
+                };
+                out * (cin / group) * window.kernel.iter().product::<usize>() + out
+            }
+            QOp::ConvTranspose { window, group } => {
+                let cout = q.values[n.outputs[0]].shape[1];
+                in0 * (cout / group) * window.kernel.iter().product::<usize>() + out
+            }
+            QOp::MaxPool { window } | QOp::AveragePool { window, .. } => out * window.kernel.iter().product::<usize>() + out,
+            QOp::ReduceSum { .. } | QOp::ReduceMean { .. } | QOp::ReduceMax { .. } | QOp::ArgMax { .. } => in0 + out,
+            QOp::Softmax { .. } | QOp::LogSoftmax { .. } => 4 * in0,
+            QOp::Reshape { .. } | QOp::Transpose { .. } | QOp::Concat { .. } | QOp::Split { .. } | QOp::Slice { .. } | QOp::Gather { .. } | QOp::Tile { .. } | QOp::Expand { .. } | QOp::Pad { .. } => 0,
+            _ => out,
+        };
+    }
+    cells.div_ceil(num_inner_cols.max(1))
+}
+
+/// Bits `b` of the symmetric lookup range `[-2^b, 2^b - 1]` covering 1.25x `max_abs`.
+pub fn lookup_bits(max_abs: i64) -> u32 {
+    let need = (max_abs as f64 * 1.25).ceil() as u64 + 1;
+    (64 - need.leading_zeros()).max(4)
+}
+
+/// logrows for `rows` circuit rows and a lookup table over `2^(bits+1)` values.
+pub fn logrows_for(rows: usize, bits: u32) -> u32 {
+    let need = rows.max(1usize << (bits + 1)) + RESERVED_ROWS;
+    (usize::BITS - (need - 1).leading_zeros()).max(4)
+}
+
+fn relative_error(f: &[OutputFidelity]) -> f64 {
+    f.iter().map(|o| o.max_abs_error / o.max_abs_float.max(1e-6)).fold(0.0, f64::max)
+}
+
+fn meets_bar(f: &[OutputFidelity]) -> bool {
+    f.iter().all(|o| o.argmax_agreement.is_none_or(|a| a >= 1.0) && o.max_abs_error <= 0.05 * o.max_abs_float.max(1.0))
+}
+
+/// Compare float and quantized outputs over samples.
+pub fn fidelity(g: &Graph, q: &QGraph, samples: &[Sample], mode: RangeMode) -> Result<(Vec<OutputFidelity>, i64)> {
+    let n_out = g.outputs.len();
+    let mut max_err = vec![0.0f64; n_out];
+    let mut sum_err = vec![0.0f64; n_out];
+    let mut count = vec![0usize; n_out];
+    let mut max_float = vec![0.0f64; n_out];
+    let mut agree = vec![0usize; n_out];
+    let mut max_checked = 0;
+    for s in samples {
+        let fl = float_exec::run(g, s)?;
+        let qi = exec::quantize_inputs(q, s)?;
+        let ex = exec::run(q, &qi, mode)?;
+        max_checked = max_checked.max(ex.max_abs_checked);
+        let deq = exec::dequantize_outputs(q, &ex.outputs);
+        for o in 0..n_out {
+            let a = fl[o].to_f64_vec();
+            let b: Vec<f64> = deq[o].iter().copied().collect();
+            for (x, y) in a.iter().zip(&b) {
+                let e = (x - y).abs();
+                max_err[o] = max_err[o].max(e);
+                sum_err[o] += e;
+                max_float[o] = max_float[o].max(x.abs());
+            }
+            count[o] += a.len();
+            if argmax(&a) == argmax(&b) {
+                agree[o] += 1;
+            }
+        }
+    }
+    let out = (0..n_out)
+        .map(|o| OutputFidelity {
+            name: g.values[g.outputs[o]].name.clone(),
+            max_abs_error: max_err[o],
+            mean_abs_error: sum_err[o] / count[o].max(1) as f64,
+            max_abs_float: max_float[o],
+            argmax_agreement: (g.values[g.outputs[o]].shape.iter().product::<usize>() > 1).then(|| agree[o] as f64 / samples.len().max(1) as f64),
+        })
+        .collect();
+    Ok((out, max_checked))
+}
+
+/// Index of the first maximum.
+pub fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Calibrate `base` (visibilities and num_inner_cols are kept) for `g` on `samples`.
+pub fn calibrate(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs) -> Result<(RunArgs, CalibrationReport)> {
+    if samples.is_empty() {
+        return Err(Error::Format("calibration needs at least one sample".into()));
+    }
+    let mut cands: Vec<(Candidate, RunArgs, Vec<OutputFidelity>, i64)> = Vec::new();
+    let mut last_err = None;
+    for s in 1..=MAX_SCALE {
+        let probe = QuantParams { input_scale: s, param_scale: s, lookup_range: (i64::MIN, i64::MAX) };
+        let q = match quantize(g, &probe) {
+            Ok(q) => q,
+            Err(e) => {
+                last_err = Some(e);
+                continue;
+            }
+        };
+        let (fid, max_checked) = match fidelity(g, &q, samples, RangeMode::Record) {
+            Ok(r) => r,
+            Err(e @ Error::Arithmetic { .. }) => {
+                last_err = Some(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let bits = lookup_bits(max_checked);
+        let rows = estimate_rows(&q, base.num_inner_cols);
+        let logrows = logrows_for(rows, bits);
+        let range = (-(1i64 << bits), (1i64 << bits) - 1);
+        let ra = RunArgs { input_scale: s, param_scale: s, lookup_range: range, logrows, ..base.clone() };
+        let cand = Candidate { scale: s, logrows, lookup_bits: bits, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid) };
+        cands.push((cand, ra, fid, max_checked));
+    }
+    let within: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].0.logrows <= MAX_LOGROWS).collect();
+    if within.is_empty() {
+        return Err(last_err.unwrap_or_else(|| Error::Format(format!("no scale gives a circuit of at most 2^{MAX_LOGROWS} rows"))));
+    }
+    let by_accuracy = || {
+        *within
+            .iter()
+            .min_by(|&&a, &&b| {
+                let (ca, cb) = (&cands[a].0, &cands[b].0);
+                ca.relative_error.total_cmp(&cb.relative_error).then(ca.logrows.cmp(&cb.logrows))
+            })
+            .unwrap()
+    };
+    let pick = match target {
+        Target::Accuracy => by_accuracy(),
+        Target::Resources => {
+            let ok: Vec<usize> = within.iter().copied().filter(|&i| cands[i].0.meets_fidelity_bar).collect();
+            match ok.iter().min_by(|&&a, &&b| cands[a].0.logrows.cmp(&cands[b].0.logrows).then(cands[b].0.scale.cmp(&cands[a].0.scale))) {
+                Some(&i) => i,
+                None => {
+                    tracing::warn!("no candidate meets the fidelity bar; choosing the most accurate");
+                    by_accuracy()
+                }
+            }
+        }
+    };
+    let (_, ra, fid, max_checked) = cands[pick].clone();
+    let report = CalibrationReport {
+        target,
+        samples: samples.len(),
+        max_abs_range_checked: max_checked,
+        fidelity: fid,
+        candidates: cands.into_iter().map(|c| c.0).collect(),
+    };
+    Ok((ra, report))
+}
