@@ -9,6 +9,7 @@
 //! * [`settings`]: the versioned `settings.json`.
 
 pub mod activation;
+pub mod artifacts;
 pub mod data;
 pub mod error;
 pub mod float_exec;

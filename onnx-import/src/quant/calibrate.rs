@@ -124,6 +124,12 @@ pub fn lookup_bits(max_abs: i64) -> u32 {
     (64 - need.leading_zeros()).max(4)
 }
 
+/// Smallest `b` with `[lo, hi]` inside `[-2^b, 2^b - 1]`.
+pub fn range_bits(lo: i64, hi: i64) -> u32 {
+    let m = lo.unsigned_abs().max(hi.unsigned_abs() + 1);
+    64 - (m - 1).leading_zeros()
+}
+
 /// logrows for `rows` circuit rows and a lookup table over `2^(bits+1)` values.
 pub fn logrows_for(rows: usize, bits: u32) -> u32 {
     let need = rows.max(1usize << (bits + 1)) + RESERVED_ROWS;
@@ -258,4 +264,18 @@ pub fn calibrate(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs) 
         candidates: cands.into_iter().map(|c| c.0).collect(),
     };
     Ok((ra, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_and_logrows() {
+        assert_eq!(range_bits(-32768, 32767), 15);
+        assert_eq!(range_bits(-32769, 0), 16);
+        assert_eq!(lookup_bits(100), 7); // 126 <= 127
+        assert_eq!(logrows_for(10, 15), 17); // table of 2^16 rows + reserved
+        assert_eq!(logrows_for(100_000, 4), 17);
+    }
 }

@@ -1,0 +1,47 @@
+//! End-to-end demo on the bundled digits MLP: import → calibrate → compile → witness, with the
+//! quantized model's accuracy on the whole digits test split.
+//!
+//! Run with `cargo run --release --example demo`. Proving and verification (native and in the
+//! embedded EVM) join this demo as the circuit, prover and verifier crates land.
+
+use zkinfer::{InputData, RunArgs, Target};
+
+fn main() -> zkinfer::Result<()> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits_mlp");
+    let model = zkinfer::load_model(format!("{dir}/model.onnx"))?;
+    print!("{}", zkinfer::inspect::summarize(&model));
+
+    let calib = InputData::load(format!("{dir}/input.json"))?;
+    let settings = zkinfer::gen_settings(&model, RunArgs::default())?;
+    let settings = zkinfer::calibrate_settings(&model, &calib, &settings, Target::Resources)?;
+    let ra = &settings.run_args;
+    println!(
+        "\ncalibrated (resources): input_scale {} param_scale {} lookup_range [{}, {}] logrows {}",
+        ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows
+    );
+    let compiled = zkinfer::compile(&model, &settings)?;
+
+    #[derive(serde::Deserialize)]
+    struct Split {
+        input_data: Vec<Vec<f64>>,
+        labels: Vec<usize>,
+    }
+    let text = std::fs::read_to_string(format!("{dir}/test_split.json")).map_err(|e| zkinfer::Error::io(dir, e))?;
+    let split: Split = serde_json::from_str(&text).map_err(|e| zkinfer::Error::Format(e.to_string()))?;
+    let mut correct = 0;
+    let n = split.labels.len();
+    for (i, &label) in split.labels.iter().enumerate() {
+        let one = InputData { input_data: vec![split.input_data[0][i * 64..(i + 1) * 64].to_vec()] };
+        match zkinfer::gen_witness(&compiled, &one) {
+            Ok(w) if zkinfer::onnx::quant::calibrate::argmax(&w.rescaled_outputs[0]) == label => correct += 1,
+            Ok(_) => {}
+            Err(e) => println!("sample {i}: {e}"),
+        }
+    }
+    println!("quantized digits MLP: {correct}/{n} test digits correct ({:.2}%)", 100.0 * correct as f64 / n as f64);
+
+    let first = InputData { input_data: vec![split.input_data[0][..64].to_vec()] };
+    let w = zkinfer::gen_witness(&compiled, &first)?;
+    println!("first test digit (label {}): logits {:?}", split.labels[0], w.rescaled_outputs[0]);
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! The `zkinfer` command line. Command names and flags follow EZKL's; every command is one call
+//! into the `zkinfer` library. Exit codes: 0 success, 2 usage or input error (one line on stderr).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zkinfer::{InputData, RunArgs, Settings, Target, Visibility};
+
+#[derive(Parser)]
+#[command(name = "zkinfer", version, about = "Zero-knowledge proofs of ML inference (ONNX → Halo2/KZG → native and EVM verifiers)")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write settings.json for a model (scales, lookup range, logrows, visibilities).
+    GenSettings {
+        #[arg(short = 'M', long = "model")]
+        model: PathBuf,
+        #[arg(short = 'O', long = "settings-path", default_value = "settings.json")]
+        settings_path: PathBuf,
+        #[arg(long, default_value = "public")]
+        input_visibility: Visibility,
+        #[arg(long, default_value = "fixed")]
+        param_visibility: Visibility,
+        #[arg(long, default_value = "public")]
+        output_visibility: Visibility,
+        /// Rows of the circuit as a power of two (raised if the model does not fit).
+        #[arg(long)]
+        logrows: Option<u32>,
+        #[arg(long, default_value_t = 7)]
+        input_scale: u32,
+        #[arg(long, default_value_t = 7)]
+        param_scale: u32,
+        #[arg(long, default_value_t = 2)]
+        num_inner_cols: usize,
+    },
+    /// Choose scales, lookup range and logrows from sample inputs and report fidelity.
+    CalibrateSettings {
+        #[arg(short = 'M', long = "model")]
+        model: PathBuf,
+        #[arg(short = 'D', long = "data")]
+        data: PathBuf,
+        #[arg(short = 'O', long = "settings-path", default_value = "settings.json")]
+        settings_path: PathBuf,
+        #[arg(long, default_value = "resources")]
+        target: Target,
+    },
+    /// Quantize the model under settings.json into model.compiled.
+    CompileCircuit {
+        #[arg(short = 'M', long = "model")]
+        model: PathBuf,
+        #[arg(short = 'S', long = "settings-path", default_value = "settings.json")]
+        settings_path: PathBuf,
+        #[arg(long = "compiled-circuit", default_value = "model.compiled")]
+        compiled_circuit: PathBuf,
+    },
+    /// Run the integer reference executor on one input and write witness.json.
+    GenWitness {
+        #[arg(short = 'D', long = "data")]
+        data: PathBuf,
+        #[arg(short = 'M', long = "compiled-circuit")]
+        compiled_circuit: PathBuf,
+        #[arg(short = 'O', long = "output", default_value = "witness.json")]
+        output: PathBuf,
+    },
+    /// Print a model's ops, shapes and parameter count.
+    Inspect {
+        #[arg(short = 'M', long = "model")]
+        model: PathBuf,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn run(cli: Cli) -> zkinfer::Result<()> {
+    match cli.cmd {
+        Cmd::GenSettings { model, settings_path, input_visibility, param_visibility, output_visibility, logrows, input_scale, param_scale, num_inner_cols } => {
+            let g = zkinfer::load_model(&model)?;
+            let ra = RunArgs {
+                input_scale,
+                param_scale,
+                logrows: logrows.unwrap_or(4),
+                num_inner_cols,
+                input_visibility,
+                param_visibility,
+                output_visibility,
+                ..RunArgs::default()
+            };
+            let s = zkinfer::gen_settings(&g, ra)?;
+            s.save(&settings_path)?;
+            println!("wrote {} (logrows {}, ~{} rows)", settings_path.display(), s.run_args.logrows, s.num_rows);
+        }
+        Cmd::CalibrateSettings { model, data, settings_path, target } => {
+            let g = zkinfer::load_model(&model)?;
+            let d = InputData::load(&data)?;
+            let base = if settings_path.exists() { Settings::load(&settings_path)? } else { zkinfer::gen_settings(&g, RunArgs::default())? };
+            let s = zkinfer::calibrate_settings(&g, &d, &base, target)?;
+            s.save(&settings_path)?;
+            let ra = &s.run_args;
+            let rep = s.calibration.as_ref().expect("calibration report");
+            println!(
+                "calibrated for {target:?} on {} samples: input_scale {} param_scale {} lookup_range [{}, {}] logrows {}",
+                rep.samples, ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows
+            );
+            println!("{:<24} {:>14} {:>14} {:>12} {:>8}", "output", "max abs err", "mean abs err", "max |float|", "argmax");
+            for o in &rep.fidelity {
+                let am = o.argmax_agreement.map(|a| format!("{:.1}%", a * 100.0)).unwrap_or_else(|| "-".into());
+                println!("{:<24} {:>14.6} {:>14.6} {:>12.4} {:>8}", o.name, o.max_abs_error, o.mean_abs_error, o.max_abs_float, am);
+            }
+            println!("wrote {}", settings_path.display());
+        }
+        Cmd::CompileCircuit { model, settings_path, compiled_circuit } => {
+            let g = zkinfer::load_model(&model)?;
+            let s = Settings::load(&settings_path)?;
+            let c = zkinfer::compile(&g, &s)?;
+            c.save(&compiled_circuit)?;
+            println!("wrote {} ({} quantized ops, {} parameters)", compiled_circuit.display(), c.graph.nodes.len(), c.graph.param_count());
+        }
+        Cmd::GenWitness { data, compiled_circuit, output } => {
+            let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
+            let d = InputData::load(&data)?;
+            let w = zkinfer::gen_witness(&c, &d)?;
+            w.save(&output)?;
+            for (i, o) in w.rescaled_outputs.iter().enumerate() {
+                let shown: Vec<String> = o.iter().take(10).map(|v| format!("{v:.4}")).collect();
+                println!("output {i}: [{}{}]", shown.join(", "), if o.len() > 10 { ", ..." } else { "" });
+            }
+            println!("wrote {}", output.display());
+        }
+        Cmd::Inspect { model, json } => {
+            let g = zkinfer::load_model(&model)?;
+            let s = zkinfer::inspect::summarize(&g);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s).expect("serializable"));
+            } else {
+                print!("{s}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZKINFER_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

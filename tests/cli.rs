@@ -1,0 +1,152 @@
+//! The `zkinfer` CLI on every committed model, and its errors on bad input.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn models() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+fn zk(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).current_dir(dir).output().expect("run zkinfer")
+}
+
+fn ok(args: &[&str], dir: &Path) -> String {
+    let o = zk(args, dir);
+    assert!(o.status.success(), "zkinfer {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs a failing command and returns its stderr, checking exit code 2 and a single line.
+fn fails(args: &[&str], dir: &Path) -> String {
+    let o = zk(args, dir);
+    assert_eq!(o.status.code(), Some(2), "zkinfer {args:?} should fail with 2");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(err.trim_end().lines().count(), 1, "error must be one line: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+#[derive(serde::Deserialize)]
+struct Expected {
+    samples: usize,
+    outputs: Vec<Vec<f64>>,
+}
+
+#[test]
+fn pipeline_on_every_committed_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(models())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("expected.json").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 14);
+    for name in names {
+        let dir = tmp.path().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let m = models().join(&name);
+        let model = m.join("model.onnx");
+        let model = model.to_str().unwrap();
+        let input = m.join("input.json");
+        let out = ok(&["inspect", "-M", model], &dir);
+        assert!(out.contains("parameters"), "{name}: {out}");
+        let json: serde_json::Value = serde_json::from_str(&ok(&["inspect", "-M", model, "--json"], &dir)).unwrap();
+        assert!(!json["nodes"].as_array().unwrap().is_empty());
+        ok(&["gen-settings", "-M", model, "-O", "settings.json"], &dir);
+        ok(&["calibrate-settings", "-M", model, "-D", input.to_str().unwrap(), "--settings-path", "settings.json", "--target", "accuracy"], &dir);
+        ok(&["compile-circuit", "-M", model, "-S", "settings.json", "--compiled-circuit", "model.compiled"], &dir);
+        // The first sample of input.json.
+        let data: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
+        let exp: Expected = serde_json::from_str(&std::fs::read_to_string(m.join("expected.json")).unwrap()).unwrap();
+        let first: Vec<Vec<f64>> = data["input_data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let l: Vec<f64> = serde_json::from_value(l.clone()).unwrap();
+                l[..l.len() / exp.samples].to_vec()
+            })
+            .collect();
+        std::fs::write(dir.join("one.json"), serde_json::json!({ "input_data": first }).to_string()).unwrap();
+        ok(&["gen-witness", "-D", "one.json", "-M", "model.compiled", "-O", "witness.json"], &dir);
+        let w: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("witness.json")).unwrap()).unwrap();
+        for (o, out) in w["rescaled_outputs"].as_array().unwrap().iter().enumerate() {
+            let got: Vec<f64> = serde_json::from_value(out.clone()).unwrap();
+            let n = exp.outputs[o].len() / exp.samples;
+            let want = &exp.outputs[o][..n];
+            let scale = exp.outputs[o].iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            let err = got.iter().zip(want).fold(0.0f64, |e, (a, b)| e.max((a - b).abs()));
+            assert!(err <= 0.01 * scale, "{name} output {o}: witness error {err}");
+        }
+    }
+}
+
+#[test]
+fn malformed_model_is_one_line_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["malformed.onnx", "truncated.onnx"] {
+        let p = models().join("bad").join(f);
+        let err = fails(&["inspect", "-M", p.to_str().unwrap()], tmp.path());
+        assert!(err.contains("malformed ONNX model"), "{err}");
+        fails(&["gen-settings", "-M", p.to_str().unwrap()], tmp.path());
+    }
+    let err = fails(&["inspect", "-M", "does-not-exist.onnx"], tmp.path());
+    assert!(err.contains("cannot read does-not-exist.onnx"), "{err}");
+}
+
+#[test]
+fn unsupported_op_names_op_and_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = models().join("bad/unsupported_op.onnx");
+    let err = fails(&["inspect", "-M", p.to_str().unwrap()], tmp.path());
+    assert!(err.contains("`Hardmax`") && err.contains("`my_hardmax`"), "{err}");
+}
+
+#[test]
+fn wrong_input_shape_is_one_line_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = models().join("digits_mlp");
+    let model = m.join("model.onnx");
+    let model = model.to_str().unwrap();
+    ok(&["gen-settings", "-M", model, "-O", "settings.json"], dir);
+    ok(&["compile-circuit", "-M", model, "-S", "settings.json", "--compiled-circuit", "model.compiled"], dir);
+    std::fs::write(dir.join("short.json"), r#"{"input_data": [[0.5, 0.25, 1.0]]}"#).unwrap();
+    let err = fails(&["gen-witness", "-D", "short.json", "-M", "model.compiled"], dir);
+    assert!(err.contains("input `input`") && err.contains("expected 64 values") && err.contains("got 3"), "{err}");
+    std::fs::write(dir.join("two.json"), r#"{"input_data": [[0.5], [1.0]]}"#).unwrap();
+    let err = fails(&["gen-witness", "-D", "two.json", "-M", "model.compiled"], dir);
+    assert!(err.contains("1 inputs") && err.contains("2 lists"), "{err}");
+    std::fs::write(dir.join("bad.json"), r#"{"inputs": []}"#).unwrap();
+    let err = fails(&["gen-witness", "-D", "bad.json", "-M", "model.compiled"], dir);
+    assert!(err.contains("input_data"), "{err}");
+    let err = fails(&["calibrate-settings", "-M", model, "-D", "short.json", "--settings-path", "settings.json"], dir);
+    assert!(err.contains("expected 64 values"), "{err}");
+    // Nothing was half-written: settings.json still loads.
+    ok(&["compile-circuit", "-M", model, "-S", "settings.json", "--compiled-circuit", "model.compiled"], dir);
+}
+
+#[test]
+fn corrupt_artifacts_are_one_line_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = models().join("digits_mlp");
+    let model = m.join("model.onnx");
+    let model = model.to_str().unwrap();
+    std::fs::write(dir.join("settings.json"), "{\"version\": 99}").unwrap();
+    let err = fails(&["compile-circuit", "-M", model, "-S", "settings.json"], dir);
+    assert!(err.contains("settings version 99"), "{err}");
+    std::fs::write(dir.join("model.compiled"), "garbage").unwrap();
+    std::fs::write(dir.join("one.json"), r#"{"input_data": [[0.0]]}"#).unwrap();
+    let err = fails(&["gen-witness", "-D", "one.json", "-M", "model.compiled"], dir);
+    assert!(err.contains("not a compiled model"), "{err}");
+    // Settings of another model are refused at compile time.
+    let other = models().join("logreg_sigmoid/model.onnx");
+    ok(&["gen-settings", "-M", other.to_str().unwrap(), "-O", "settings.json"], dir);
+    let err = fails(&["compile-circuit", "-M", model, "-S", "settings.json"], dir);
+    assert!(err.contains("settings were made for a model"), "{err}");
+    let err = fails(&["gen-settings", "-M", model, "--input-visibility", "fixed"], dir);
+    assert!(err.contains("only params can be `fixed`"), "{err}");
+}
