@@ -26,8 +26,8 @@ pub fn matmul<T: Scalar>(a: &ArrayD<T>, b: &ArrayD<T>) -> KResult<ArrayD<T>> {
     let b_b = b.to_shape(IxDyn(&b_shape)).map_err(|e| e.to_string())?;
     let a_b = a_b.broadcast(IxDyn(&a_full)).ok_or("matmul batch broadcast failed")?;
     let b_b = b_b.broadcast(IxDyn(&b_full)).ok_or("matmul batch broadcast failed")?;
-    let av: Vec<T> = a_b.iter().copied().collect();
-    let bv: Vec<T> = b_b.iter().copied().collect();
+    let av: Vec<T> = a_b.iter().cloned().collect();
+    let bv: Vec<T> = b_b.iter().cloned().collect();
     let batches: usize = batch.iter().product();
     let mut out = vec![T::zero(); batches * m * n];
     for bi in 0..batches {
@@ -36,7 +36,7 @@ pub fn matmul<T: Scalar>(a: &ArrayD<T>, b: &ArrayD<T>) -> KResult<ArrayD<T>> {
             for j in 0..n {
                 let mut acc = T::zero();
                 for p in 0..k {
-                    acc = acc.mac(av[ao + i * k + p], bv[bo + p * n + j]);
+                    acc.mac(&av[ao + i * k + p], &bv[bo + p * n + j]);
                 }
                 out[oo + i * n + j] = acc;
             }
@@ -117,7 +117,7 @@ pub fn conv<T: Scalar>(x: &ArrayD<T>, w: &ArrayD<T>, win: &Window, group: usize)
                     let wb = (mo * cg + ci) * k_sz;
                     for k in 0..k_sz {
                         if let Some(off) = taps[o * k_sz + k] {
-                            acc = acc.mac(xv[xb + off], wv[wb + k]);
+                            acc.mac(&xv[xb + off], &wv[wb + k]);
                         }
                     }
                 }
@@ -160,7 +160,7 @@ pub fn conv_transpose<T: Scalar>(x: &ArrayD<T>, w: &ArrayD<T>, win: &Window, gro
         for ci in 0..c {
             let g = ci / cpg;
             for (ii, i) in in_idx.iter().enumerate() {
-                let xval = xv[(n * c + ci) * in_sz + ii];
+                let xval = &xv[(n * c + ci) * in_sz + ii];
                 for (kk, k) in k_idx.iter().enumerate() {
                     let mut off = 0usize;
                     let mut ok = true;
@@ -178,7 +178,7 @@ pub fn conv_transpose<T: Scalar>(x: &ArrayD<T>, w: &ArrayD<T>, win: &Window, gro
                     for mo in 0..mpg {
                         let mm = g * mpg + mo;
                         let dst = (n * m + mm) * out_sz + off;
-                        out[dst] = out[dst].mac(xval, wv[(ci * mpg + mo) * k_sz + kk]);
+                        out[dst].mac(xval, &wv[(ci * mpg + mo) * k_sz + kk]);
                     }
                 }
             }

@@ -9,37 +9,27 @@ pub mod reduce;
 pub mod shape;
 pub mod window;
 
-/// Element type of the shared kernels. Integer multiply-accumulate saturates, so an overflow shows
-/// up as a value at the i64 limits, which the integer executor then rejects.
-pub trait Scalar:
-    Copy + Default + PartialOrd + PartialEq + std::fmt::Debug + Send + Sync + 'static
-{
+/// Element type of the linear kernels: anything with a zero and a multiply-accumulate. Integer
+/// multiply-accumulate saturates, so an overflow shows up as a value at the i64 limits, which the
+/// integer executor then rejects. The circuit uses a symbolic implementation to learn which
+/// products make up each output.
+pub trait Scalar: Clone + Default + std::fmt::Debug + Send + Sync + 'static {
     fn zero() -> Self {
         Self::default()
     }
-    fn add(self, o: Self) -> Self;
-    fn mul(self, o: Self) -> Self;
-    /// `acc + a * b`.
-    fn mac(self, a: Self, b: Self) -> Self {
-        self.add(a.mul(b))
-    }
+    /// `self += a * b`.
+    fn mac(&mut self, a: &Self, b: &Self);
 }
 
 impl Scalar for f32 {
-    fn add(self, o: Self) -> Self {
-        self + o
-    }
-    fn mul(self, o: Self) -> Self {
-        self * o
+    fn mac(&mut self, a: &Self, b: &Self) {
+        *self += a * b;
     }
 }
 
 impl Scalar for i64 {
-    fn add(self, o: Self) -> Self {
-        self.saturating_add(o)
-    }
-    fn mul(self, o: Self) -> Self {
-        self.saturating_mul(o)
+    fn mac(&mut self, a: &Self, b: &Self) {
+        *self = self.saturating_add(a.saturating_mul(*b));
     }
 }
 

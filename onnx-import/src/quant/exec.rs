@@ -153,6 +153,30 @@ fn lanes(x: &ArrayD<i64>, axis: usize, flatten: bool, mut g: impl FnMut(&[i64]) 
     Ok(out)
 }
 
+/// One step of a running maximum as the circuit proves it: `d = b - a` (range-checked),
+/// `max = a + relu(d)`.
+fn max_step(a: i64, b: i64, c: &mut Checker) -> Result<i64> {
+    let d = b - a;
+    c.check(d)?;
+    Ok(a + d.max(0))
+}
+
+/// One step of a running minimum: `d = a - b` (range-checked), `min = a - relu(d)`.
+fn min_step(a: i64, b: i64, c: &mut Checker) -> Result<i64> {
+    let d = a - b;
+    c.check(d)?;
+    Ok(a - d.max(0))
+}
+
+/// Maximum of a window or group, folded left to right with [`max_step`].
+fn running_max(v: &[i64], c: &mut Checker) -> Result<i64> {
+    let mut m = v[0];
+    for &x in &v[1..] {
+        m = max_step(m, x, c)?;
+    }
+    Ok(m)
+}
+
 /// `x` aligned from scale `from` to scale `to`.
 fn align(x: i64, from: u32, to: u32) -> i64 {
     if from > to { rescale(x, from - to) } else { scale_up(x, to - from) }
@@ -180,17 +204,20 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         QOp::Mul => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| a.saturating_mul(b)))?),
         QOp::Add => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| a.saturating_add(b)))?),
         QOp::Sub => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| a.saturating_sub(b)))?),
-        QOp::Sum | QOp::Max | QOp::Min => {
-            if !matches!(op, QOp::Sum) {
-                ins.iter().try_for_each(|a| c.check_all(a))?;
-            }
+        QOp::Sum => {
             let mut acc = x.clone();
             for t in &ins[1..] {
-                acc = c.kernel(broadcast::zip_with(&acc, t, |&a, &b| match op {
-                    QOp::Sum => a.saturating_add(b),
-                    QOp::Max => a.max(b),
-                    _ => a.min(b),
-                }))?;
+                acc = c.kernel(broadcast::zip_with(&acc, t, |&a, &b| a.saturating_add(b)))?;
+            }
+            one(acc)
+        }
+        QOp::Max | QOp::Min => {
+            let max = matches!(op, QOp::Max);
+            ins.iter().try_for_each(|a| c.check_all(a))?;
+            let mut acc = x.clone();
+            for t in &ins[1..] {
+                let r = broadcast::try_zip_with(&acc, t, |&a, &b| if max { max_step(a, b, c) } else { min_step(a, b, c) });
+                acc = c.kernel(r)??;
             }
             one(acc)
         }
@@ -254,7 +281,11 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         }
         QOp::MaxPool { window } => {
             c.check_all(x)?;
-            one(c.kernel(window::pool(x, window, |v, _| *v.iter().max().expect("non-empty window")))?)
+            let r = window::pool(x, window, |v, _| running_max(v, c));
+            let r = c.kernel(r)?;
+            let dim = r.raw_dim();
+            let y: Result<Vec<i64>> = r.into_iter().collect();
+            one(ArrayD::from_shape_vec(dim, y?).expect("sizes agree"))
         }
         QOp::AveragePool { window, count_include_pad } => {
             let y = c.kernel(window::pool(x, window, |v, padded| {
@@ -274,7 +305,11 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         }
         QOp::ReduceMax { axes, keepdims } => {
             c.check_all(x)?;
-            one(c.kernel(reduce::reduce(x, axes, *keepdims, |g| *g.iter().max().expect("non-empty group")))?)
+            let r = reduce::reduce(x, axes, *keepdims, |g| running_max(g, c));
+            let r = c.kernel(r)?;
+            let dim = r.raw_dim();
+            let y: Result<Vec<i64>> = r.into_iter().collect();
+            one(ArrayD::from_shape_vec(dim, y?).expect("sizes agree"))
         }
         QOp::ArgMax { axis, keepdims, select_last_index } => {
             c.check_all(x)?;

@@ -12,7 +12,9 @@
 //!   `clamp(round(f(X / 2^a) · 2^b), -2^40, 2^40)`; a NaN maps to 0. The input must lie in the
 //!   calibrated lookup range `[lo, hi]`, else execution stops with an error asking to re-calibrate.
 //! * Comparisons (relu, max, pooling max, argmax, clip, abs) are exact on integers; their inputs must
-//!   lie in the lookup range too, because the circuit proves them with range checks over it.
+//!   lie in the lookup range too, because the circuit proves them with lookups over it. A maximum is
+//!   a running fold `m ← m + relu(v − m)` (a minimum `m ← m − relu(m − v)`), and every difference
+//!   `v − m` must lie in the lookup range as well.
 
 use crate::activation::Activation;
 
