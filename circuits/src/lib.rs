@@ -1,4 +1,41 @@
-//! zkinfer-circuits: Halo2 (halo2-axiom, KZG on BN254) chips grouped by proof technique —
-//! linear (dot products, conv, sums), lookup (nonlinear tables), range (rescale and range checks),
-//! poseidon (hashed visibility) — and the `ModelCircuit` that lays out a quantized graph from
-//! `zkinfer-onnx`. Chips neither prove nor verify. Not written yet: see issue 3.
+//! # zkinfer-circuits
+//!
+//! The Halo2 circuit (halo2-axiom, KZG on BN254) that proves one inference of a quantized graph
+//! from `zkinfer-onnx`. See [`config`] for the gates and lookups and the maths they enforce,
+//! [`layout`] for the chips built on them, and [`model`] for how each quantized op is laid out.
+//! Chips neither prove nor verify; that is the prover's and verifier's job.
+
+pub mod config;
+pub mod field;
+pub mod layout;
+pub mod model;
+pub mod tables;
+
+pub use model::{count_rows, public_instances, InstanceLayout, ModelCircuit, Visibilities};
+
+use zkinfer_onnx::quant::{QGraph, QOp};
+use zkinfer_onnx::settings::Visibility;
+
+/// Why a compiled model cannot be turned into a circuit.
+#[derive(Debug, thiserror::Error)]
+pub enum CircuitError {
+    #[error("op `{op}` at node `{node}` ({qop}) cannot be proven yet; supported: see the README")]
+    Unsupported { op: String, node: String, qop: String },
+    #[error("{0} visibility `hashed` is not supported yet (use public, private or fixed)")]
+    Hashed(&'static str),
+}
+
+/// Reject graphs with ops or visibilities the circuit cannot prove.
+pub fn check_supported(g: &QGraph, vis: &Visibilities) -> Result<(), CircuitError> {
+    for (what, v) in [("input", vis.input), ("param", vis.param), ("output", vis.output)] {
+        if v == Visibility::Hashed {
+            return Err(CircuitError::Hashed(what));
+        }
+    }
+    for n in &g.nodes {
+        if matches!(n.op, QOp::Div { .. } | QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::ArgMax { .. }) {
+            return Err(CircuitError::Unsupported { op: n.onnx_op.clone(), node: n.name.clone(), qop: n.op.name().into() });
+        }
+    }
+    Ok(())
+}

@@ -53,7 +53,9 @@ pub struct OutputFidelity {
     pub mean_abs_error: f64,
     /// Largest |float output| seen (to read the errors against).
     pub max_abs_float: f64,
-    /// Fraction of samples whose argmax (over the whole output) agrees; absent for 1-element outputs.
+    /// Fraction of decisive samples whose argmax (over the whole output) agrees; a sample is
+    /// decisive when the float output's top two values differ by more than two quantization steps.
+    /// Absent for 1-element outputs or when no sample is decisive.
     pub argmax_agreement: Option<f64>,
 }
 
@@ -152,6 +154,7 @@ pub fn fidelity(g: &Graph, q: &QGraph, samples: &[Sample], mode: RangeMode) -> R
     let mut count = vec![0usize; n_out];
     let mut max_float = vec![0.0f64; n_out];
     let mut agree = vec![0usize; n_out];
+    let mut decisive = vec![0usize; n_out];
     let mut max_checked = 0;
     for s in samples {
         let fl = float_exec::run(g, s)?;
@@ -169,8 +172,12 @@ pub fn fidelity(g: &Graph, q: &QGraph, samples: &[Sample], mode: RangeMode) -> R
                 max_float[o] = max_float[o].max(x.abs());
             }
             count[o] += a.len();
-            if argmax(&a) == argmax(&b) {
-                agree[o] += 1;
+            let step = 2.0 * (-(q.values[q.outputs[o]].scale as f64)).exp2();
+            if top2_gap(&a) > step {
+                decisive[o] += 1;
+                if argmax(&a) == argmax(&b) {
+                    agree[o] += 1;
+                }
             }
         }
     }
@@ -180,10 +187,24 @@ pub fn fidelity(g: &Graph, q: &QGraph, samples: &[Sample], mode: RangeMode) -> R
             max_abs_error: max_err[o],
             mean_abs_error: sum_err[o] / count[o].max(1) as f64,
             max_abs_float: max_float[o],
-            argmax_agreement: (g.values[g.outputs[o]].shape.iter().product::<usize>() > 1).then(|| agree[o] as f64 / samples.len().max(1) as f64),
+            argmax_agreement: (g.values[g.outputs[o]].shape.iter().product::<usize>() > 1 && decisive[o] > 0).then(|| agree[o] as f64 / decisive[o] as f64),
         })
         .collect();
     Ok((out, max_checked))
+}
+
+/// Difference between the largest and second largest values (infinite for fewer than two).
+fn top2_gap(v: &[f64]) -> f64 {
+    let (mut a, mut b) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for &x in v {
+        if x > a {
+            b = a;
+            a = x;
+        } else if x > b {
+            b = x;
+        }
+    }
+    a - b
 }
 
 /// Index of the first maximum.

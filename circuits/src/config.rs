@@ -1,0 +1,173 @@
+//! Columns, gates and lookup arguments of the model circuit. All chips share one configuration;
+//! `lanes` (settings `num_inner_cols`) independent operations are packed per row.
+//!
+//! Advice columns: `a[i]`, `b[i]`, `o[i]` per lane and one accumulator `acc`.
+//! Fixed columns: arithmetic coefficients `cl[i]`, `cr[i]`, `cm[i]`, `ck[i]` per lane, lookup tags,
+//! the lookup tables and a constants column.
+//!
+//! Gates (each enabled by its selector on a row):
+//! * `arith`  — for every lane: `o = cl·a + cr·b + cm·a·b + ck` (add, sub, mul, neg, scale,
+//!   add/mul by a fixed parameter; unused lanes have all coefficients 0, forcing `o = 0`);
+//! * `dot`    — `acc = acc_prev + Σ_i a_i·b_i` (dot products with advice weights);
+//! * `dot_fixed` — `acc = acc_prev + Σ_i a_i·ck_i` (dot products with weights in the verifying key);
+//! * `div`    — on lane 0, with divisor `d = ck_0 > 0`: `2·a + d = 2d·o + b`, i.e.
+//!   `o = floor((2a + d) / 2d)` (rounded division) provided the lookups below hold.
+//!
+//! Lookups (lane 0, each gated by a selector and tagged by a fixed column naming the table):
+//! * `function` — `(tag, a_0, o_0)` is a row of a function table `(tag, x, f(x))`, `x` over the
+//!   lookup range (relu, abs, clip, and every quantized activation);
+//! * `quotient range` — `(tag, o_0)` is in a range table: the lookup range `[lo, hi]`;
+//! * `remainder range` — `(tag, b_0)` is in a range table: `[0, 2d)` for the row's divisor.
+
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Instance, Selector};
+use halo2_proofs::poly::Rotation;
+
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    pub lanes: usize,
+    pub a: Vec<Column<Advice>>,
+    pub b: Vec<Column<Advice>>,
+    pub o: Vec<Column<Advice>>,
+    pub acc: Column<Advice>,
+    pub cl: Vec<Column<Fixed>>,
+    pub cr: Vec<Column<Fixed>>,
+    pub cm: Vec<Column<Fixed>>,
+    pub ck: Vec<Column<Fixed>>,
+    pub q_arith: Selector,
+    pub q_dot: Selector,
+    pub q_dot_fixed: Selector,
+    pub q_div: Selector,
+    pub q_fn: Selector,
+    pub t_fn: Column<Fixed>,
+    pub q_quot: Selector,
+    pub t_quot: Column<Fixed>,
+    pub q_rem: Selector,
+    pub t_rem: Column<Fixed>,
+    pub fn_tag: Column<Fixed>,
+    pub fn_in: Column<Fixed>,
+    pub fn_out: Column<Fixed>,
+    pub range_tag: Column<Fixed>,
+    pub range_val: Column<Fixed>,
+    pub instance: Column<Instance>,
+    pub constants: Column<Fixed>,
+}
+
+impl ModelConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, lanes: usize) -> ModelConfig {
+        let lanes = lanes.max(1);
+        let adv = |meta: &mut ConstraintSystem<Fr>| {
+            let c = meta.advice_column();
+            meta.enable_equality(c);
+            c
+        };
+        let a: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
+        let b: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
+        let o: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
+        let acc = adv(meta);
+        let fixed = |meta: &mut ConstraintSystem<Fr>| (0..lanes).map(|_| meta.fixed_column()).collect::<Vec<_>>();
+        let (cl, cr, cm, ck) = (fixed(meta), fixed(meta), fixed(meta), fixed(meta));
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        let constants = meta.fixed_column();
+        meta.enable_constant(constants);
+
+        let q_arith = meta.selector();
+        let q_dot = meta.selector();
+        let q_dot_fixed = meta.selector();
+        let q_div = meta.selector();
+        let q_fn = meta.complex_selector();
+        let q_quot = meta.complex_selector();
+        let q_rem = meta.complex_selector();
+        let (t_fn, t_quot, t_rem) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
+        let (fn_tag, fn_in, fn_out) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
+        let (range_tag, range_val) = (meta.fixed_column(), meta.fixed_column());
+
+        meta.create_gate("arith", |m| {
+            let q = m.query_selector(q_arith);
+            (0..lanes)
+                .map(|i| {
+                    let (a, b, o) = (m.query_advice(a[i], Rotation::cur()), m.query_advice(b[i], Rotation::cur()), m.query_advice(o[i], Rotation::cur()));
+                    let (l, r, x, k) = (
+                        m.query_fixed(cl[i], Rotation::cur()),
+                        m.query_fixed(cr[i], Rotation::cur()),
+                        m.query_fixed(cm[i], Rotation::cur()),
+                        m.query_fixed(ck[i], Rotation::cur()),
+                    );
+                    q.clone() * (l * a.clone() + r * b.clone() + x * a * b + k - o)
+                })
+                .collect::<Vec<_>>()
+        });
+        let dot = |m: &mut halo2_proofs::plonk::VirtualCells<Fr>, sel: Selector, fixed_w: bool| {
+            let q = m.query_selector(sel);
+            let cur = m.query_advice(acc, Rotation::cur());
+            let prev = m.query_advice(acc, Rotation::prev());
+            let mut sum = Expression::Constant(Fr::zero());
+            for i in 0..lanes {
+                let x = m.query_advice(a[i], Rotation::cur());
+                let w = if fixed_w { m.query_fixed(ck[i], Rotation::cur()) } else { m.query_advice(b[i], Rotation::cur()) };
+                sum = sum + x * w;
+            }
+            vec![q * (cur - prev - sum)]
+        };
+        meta.create_gate("dot", |m| dot(m, q_dot, false));
+        meta.create_gate("dot_fixed", |m| dot(m, q_dot_fixed, true));
+        meta.create_gate("div", |m| {
+            let q = m.query_selector(q_div);
+            let (n, r, quot) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
+            let d = m.query_fixed(ck[0], Rotation::cur());
+            let two = Expression::Constant(Fr::from(2));
+            vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
+        });
+        meta.lookup_any("function", |m| {
+            let q = m.query_selector(q_fn);
+            let t = m.query_fixed(t_fn, Rotation::cur());
+            let (x, y) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
+            vec![
+                (q.clone() * t, m.query_fixed(fn_tag, Rotation::cur())),
+                (q.clone() * x, m.query_fixed(fn_in, Rotation::cur())),
+                (q * y, m.query_fixed(fn_out, Rotation::cur())),
+            ]
+        });
+        meta.lookup_any("quotient range", |m| {
+            let q = m.query_selector(q_quot);
+            let t = m.query_fixed(t_quot, Rotation::cur());
+            let v = m.query_advice(o[0], Rotation::cur());
+            vec![(q.clone() * t, m.query_fixed(range_tag, Rotation::cur())), (q * v, m.query_fixed(range_val, Rotation::cur()))]
+        });
+        meta.lookup_any("remainder range", |m| {
+            let q = m.query_selector(q_rem);
+            let t = m.query_fixed(t_rem, Rotation::cur());
+            let v = m.query_advice(b[0], Rotation::cur());
+            vec![(q.clone() * t, m.query_fixed(range_tag, Rotation::cur())), (q * v, m.query_fixed(range_val, Rotation::cur()))]
+        });
+        ModelConfig {
+            lanes,
+            a,
+            b,
+            o,
+            acc,
+            cl,
+            cr,
+            cm,
+            ck,
+            q_arith,
+            q_dot,
+            q_dot_fixed,
+            q_div,
+            q_fn,
+            t_fn,
+            q_quot,
+            t_quot,
+            q_rem,
+            t_rem,
+            fn_tag,
+            fn_in,
+            fn_out,
+            range_tag,
+            range_val,
+            instance,
+            constants,
+        }
+    }
+}

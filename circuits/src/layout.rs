@@ -1,0 +1,277 @@
+//! Cell assignment primitives over one region with absolute rows. The same code runs against a
+//! real halo2 region (keygen, proving, MockProver) or in counting mode (to size the circuit
+//! before any keys exist). Values are `Option<i64>`: known when a witness is present.
+
+use crate::config::ModelConfig;
+use crate::field::fr;
+use crate::tables::{FnKind, Tables, RANGE_TAG};
+use halo2_proofs::circuit::{Cell, Region, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, Error, Fixed, Selector};
+use zkinfer_onnx::quant::rules::div_round;
+
+/// An assigned advice cell and the integer it holds (when known).
+#[derive(Clone, Debug)]
+pub struct Wire {
+    pub cell: Cell,
+    pub value: Option<i64>,
+}
+
+/// An operand element: a wire, or a constant that lives in the verifying key.
+#[derive(Clone, Debug)]
+pub enum Elem {
+    W(Wire),
+    K(i64),
+}
+
+impl Default for Elem {
+    fn default() -> Self {
+        Elem::K(0)
+    }
+}
+
+impl Elem {
+    pub fn value(&self) -> Option<i64> {
+        match self {
+            Elem::W(w) => w.value,
+            Elem::K(k) => Some(*k),
+        }
+    }
+}
+
+/// `o = cl·a + cr·b + cm·a·b + ck` for one lane.
+#[derive(Clone, Debug, Default)]
+pub struct ArithOp {
+    pub a: Option<Wire>,
+    pub b: Option<Wire>,
+    pub cl: i64,
+    pub cr: i64,
+    pub cm: i64,
+    pub ck: i64,
+}
+
+impl ArithOp {
+    fn value(&self) -> Option<i64> {
+        let a = self.a.as_ref().map_or(Some(0), |w| w.value)?;
+        let b = self.b.as_ref().map_or(Some(0), |w| w.value)?;
+        Some(self.cl * a + self.cr * b + self.cm * a * b + self.ck)
+    }
+}
+
+pub struct Layout<'r, 'c> {
+    pub region: Option<&'c mut Region<'r, Fr>>,
+    pub cfg: &'c ModelConfig,
+    pub tables: Tables,
+    pub row: usize,
+    /// Cells to bind to instance rows after the region is done.
+    pub instance: Vec<(Cell, usize)>,
+}
+
+fn val(v: Option<i64>) -> Value<Fr> {
+    match v {
+        Some(x) => Value::known(fr(x)),
+        None => Value::unknown(),
+    }
+}
+
+impl<'r, 'c> Layout<'r, 'c> {
+    pub fn new(region: Option<&'c mut Region<'r, Fr>>, cfg: &'c ModelConfig, tables: Tables) -> Self {
+        Layout { region, cfg, tables, row: 0, instance: vec![] }
+    }
+
+    pub fn advice(&mut self, col: Column<Advice>, row: usize, v: Option<i64>) -> Wire {
+        let cell = match self.region.as_deref_mut() {
+            Some(r) => r.assign_advice(col, row, val(v)).cell(),
+            None => Cell { row_offset: row, column: col.into() },
+        };
+        Wire { cell, value: v }
+    }
+    pub fn fixed(&mut self, col: Column<Fixed>, row: usize, v: i64) {
+        if v != 0 {
+            if let Some(r) = self.region.as_deref_mut() {
+                r.assign_fixed(col, row, fr(v));
+            }
+        }
+    }
+    pub fn enable(&mut self, s: Selector, row: usize) -> Result<(), Error> {
+        if let Some(r) = self.region.as_deref_mut() {
+            s.enable(r, row)?;
+        }
+        Ok(())
+    }
+    pub fn eq(&mut self, a: &Wire, b: &Wire) {
+        if let Some(r) = self.region.as_deref_mut() {
+            r.constrain_equal(a.cell, b.cell);
+        }
+    }
+    pub fn constant(&mut self, w: &Wire, v: i64) -> Result<(), Error> {
+        if let Some(r) = self.region.as_deref_mut() {
+            r.constrain_constant(w.cell, fr(v))?;
+        }
+        Ok(())
+    }
+    fn take_row(&mut self) -> usize {
+        self.row += 1;
+        self.row - 1
+    }
+    /// Copy `w` into `col` at `row`.
+    fn copy(&mut self, col: Column<Advice>, row: usize, w: &Wire) -> Wire {
+        let c = self.advice(col, row, w.value);
+        self.eq(&c, w);
+        c
+    }
+
+    /// Free witness cells (model inputs, private parameters), `lanes` per row.
+    pub fn witnesses(&mut self, vals: &[Option<i64>]) -> Vec<Wire> {
+        let mut out = Vec::with_capacity(vals.len());
+        for chunk in vals.chunks(self.cfg.lanes) {
+            let row = self.take_row();
+            for (i, &v) in chunk.iter().enumerate() {
+                out.push(self.advice(self.cfg.a[i], row, v));
+            }
+        }
+        out
+    }
+
+    /// A cell constrained to a constant.
+    pub fn constant_wire(&mut self, v: i64) -> Result<Wire, Error> {
+        let row = self.take_row();
+        let w = self.advice(self.cfg.a[0], row, Some(v));
+        self.constant(&w, v)?;
+        Ok(w)
+    }
+
+    /// Elementwise arithmetic, `lanes` ops per row (gate `arith`).
+    pub fn arith(&mut self, ops: &[ArithOp]) -> Result<Vec<Wire>, Error> {
+        let cfg = self.cfg;
+        let mut out = Vec::with_capacity(ops.len());
+        for chunk in ops.chunks(cfg.lanes) {
+            let row = self.take_row();
+            self.enable(cfg.q_arith, row)?;
+            for (i, op) in chunk.iter().enumerate() {
+                if let Some(a) = &op.a {
+                    self.copy(cfg.a[i], row, a);
+                }
+                if let Some(b) = &op.b {
+                    self.copy(cfg.b[i], row, b);
+                }
+                self.fixed(cfg.cl[i], row, op.cl);
+                self.fixed(cfg.cr[i], row, op.cr);
+                self.fixed(cfg.cm[i], row, op.cm);
+                self.fixed(cfg.ck[i], row, op.ck);
+                out.push(self.advice(cfg.o[i], row, op.value()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// `init + Σ x_j·w_j` with an accumulator chain (gates `dot` / `dot_fixed`). All weights are
+    /// constants (fixed weights) or all are wires (advice weights); unused lanes of advice rows
+    /// have their weight constrained to 0.
+    pub fn dot(&mut self, terms: &[(Wire, Elem)], init: &Elem) -> Result<Wire, Error> {
+        let cfg = self.cfg;
+        let fixed_w = terms.iter().all(|(_, w)| matches!(w, Elem::K(_)));
+        let mut acc_v = init.value();
+        let row0 = self.take_row();
+        let mut acc = self.advice(cfg.acc, row0, acc_v);
+        match init {
+            Elem::K(k) => self.constant(&acc, *k)?,
+            Elem::W(w) => self.eq(&acc, w),
+        }
+        for chunk in terms.chunks(cfg.lanes) {
+            let row = self.take_row();
+            self.enable(if fixed_w { cfg.q_dot_fixed } else { cfg.q_dot }, row)?;
+            for i in 0..cfg.lanes {
+                match chunk.get(i) {
+                    Some((x, w)) => {
+                        self.copy(cfg.a[i], row, x);
+                        match w {
+                            Elem::K(k) if fixed_w => self.fixed(cfg.ck[i], row, *k),
+                            Elem::W(wire) if !fixed_w => {
+                                self.copy(cfg.b[i], row, wire);
+                            }
+                            _ => unreachable!("mixed fixed and advice weights"),
+                        }
+                        acc_v = match (acc_v, x.value, w.value()) {
+                            (Some(s), Some(a), Some(b)) => Some(s + a * b),
+                            _ => None,
+                        };
+                    }
+                    None if !fixed_w => {
+                        let z = self.advice(cfg.b[i], row, Some(0));
+                        self.constant(&z, 0)?;
+                    }
+                    None => {}
+                }
+            }
+            acc = self.advice(cfg.acc, row, acc_v);
+        }
+        Ok(acc)
+    }
+
+    /// `round(n / d)` for a constant `d > 0` as `floor((2n + d) / 2d)` (gate `div`), with the
+    /// quotient range-checked over the lookup range and the remainder over `[0, 2d)`.
+    pub fn div(&mut self, n: &Wire, d: i64) -> Result<Wire, Error> {
+        let cfg = self.cfg;
+        let row = self.take_row();
+        self.enable(cfg.q_div, row)?;
+        self.enable(cfg.q_quot, row)?;
+        self.enable(cfg.q_rem, row)?;
+        self.fixed(cfg.ck[0], row, d);
+        self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
+        let rem_tag = self.tables.rem_tag(d);
+        self.fixed(cfg.t_rem, row, rem_tag as i64);
+        self.copy(cfg.a[0], row, n);
+        let q = n.value.map(|x| div_round(x as i128, d as i128).expect("d > 0"));
+        let r = match (n.value, q) {
+            (Some(x), Some(q)) => Some(2 * x + d - 2 * d * q),
+            _ => None,
+        };
+        self.advice(cfg.b[0], row, r);
+        Ok(self.advice(cfg.o[0], row, q))
+    }
+
+    /// `f(x)` by table lookup (x must lie in the lookup range).
+    pub fn lookup(&mut self, x: &Wire, f: &FnKind) -> Result<Wire, Error> {
+        let cfg = self.cfg;
+        let row = self.take_row();
+        let tag = self.tables.fn_tag(f);
+        self.enable(cfg.q_fn, row)?;
+        self.fixed(cfg.t_fn, row, tag as i64);
+        self.copy(cfg.a[0], row, x);
+        Ok(self.advice(cfg.o[0], row, x.value.map(|v| f.eval(v))))
+    }
+
+    /// Bind a wire to an instance row.
+    pub fn expose(&mut self, w: &Wire, instance_row: usize) {
+        self.instance.push((w.cell, instance_row));
+    }
+}
+
+/// Assign the lookup tables into their fixed columns.
+pub fn assign_tables(region: &mut Region<'_, Fr>, cfg: &ModelConfig, t: &Tables) {
+    let mut row = 1;
+    for (i, f) in t.fns.iter().enumerate() {
+        let tag = fr(i as i64 + 1);
+        for x in t.lo..=t.hi {
+            region.assign_fixed(cfg.fn_tag, row, tag);
+            region.assign_fixed(cfg.fn_in, row, fr(x));
+            region.assign_fixed(cfg.fn_out, row, fr(f.eval(x)));
+            row += 1;
+        }
+    }
+    let mut row = 1;
+    for x in t.lo..=t.hi {
+        region.assign_fixed(cfg.range_tag, row, fr(RANGE_TAG as i64));
+        region.assign_fixed(cfg.range_val, row, fr(x));
+        row += 1;
+    }
+    for (i, &d) in t.divisors.iter().enumerate() {
+        let tag = fr(i as i64 + 2);
+        for r in 0..2 * d {
+            region.assign_fixed(cfg.range_tag, row, tag);
+            region.assign_fixed(cfg.range_val, row, fr(r));
+            row += 1;
+        }
+    }
+}

@@ -1,0 +1,560 @@
+//! `ModelCircuit`: lays out a quantized graph. Each quantized op maps to the chips of
+//! [`layout`](crate::layout): linear ops to dot-product chains, rescales and averages to division
+//! rows, comparisons and activations to table lookups, data movement to rewiring (no cells).
+//! The circuit computes its own witness from the quantized inputs with the same integer rules as
+//! the reference executor; tests check both agree exactly.
+
+use crate::config::ModelConfig;
+use crate::field::fr;
+use crate::layout::{assign_tables, ArithOp, Elem, Layout, Wire};
+use crate::tables::{FnKind, Tables};
+use crate::CircuitError;
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+use ndarray::{ArrayD, IxDyn};
+use std::collections::HashMap;
+use std::sync::Arc;
+use zkinfer_onnx::ir::Operand;
+use zkinfer_onnx::kernels::{broadcast, linear, reduce, shape, window, Scalar};
+use zkinfer_onnx::quant::{QGraph, QNode, QOp};
+use zkinfer_onnx::settings::Visibility;
+
+/// Which model tensors are public.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Visibilities {
+    pub input: Visibility,
+    pub param: Visibility,
+    pub output: Visibility,
+}
+
+/// Where each public value sits in the instance column: inputs, then params, then outputs (each
+/// flat, row-major, in graph order, when public), then the binding value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceLayout {
+    pub inputs: Vec<usize>,
+    pub params: Vec<usize>,
+    pub outputs: Vec<usize>,
+    pub binding: usize,
+    pub len: usize,
+}
+
+impl InstanceLayout {
+    pub fn new(g: &QGraph, vis: &Visibilities) -> InstanceLayout {
+        let mut at = 0;
+        let mut place = |public: bool, sizes: Vec<usize>| -> Vec<usize> {
+            if !public {
+                return vec![];
+            }
+            sizes
+                .into_iter()
+                .map(|n| {
+                    at += n;
+                    at - n
+                })
+                .collect()
+        };
+        let numel = |id: usize| g.values[id].shape.iter().product::<usize>();
+        let inputs = place(vis.input == Visibility::Public, g.inputs.iter().map(|&i| numel(i)).collect());
+        let params = place(vis.param == Visibility::Public, g.consts.iter().map(|c| c.data.len()).collect());
+        let outputs = place(vis.output == Visibility::Public, g.outputs.iter().map(|&i| numel(i)).collect());
+        InstanceLayout { inputs, params, outputs, binding: at, len: at + 1 }
+    }
+}
+
+/// The public instance values for an execution.
+pub fn public_instances(g: &QGraph, vis: &Visibilities, inputs: &[ArrayD<i64>], outputs: &[ArrayD<i64>], binding: Fr) -> Vec<Fr> {
+    let mut v = Vec::new();
+    if vis.input == Visibility::Public {
+        v.extend(inputs.iter().flat_map(|a| a.iter().map(|&x| fr(x))));
+    }
+    if vis.param == Visibility::Public {
+        v.extend(g.consts.iter().flat_map(|c| c.data.iter().map(|&x| fr(x))));
+    }
+    if vis.output == Visibility::Public {
+        v.extend(outputs.iter().flat_map(|a| a.iter().map(|&x| fr(x))));
+    }
+    v.push(binding);
+    v
+}
+
+/// The circuit proving one inference of a quantized graph.
+#[derive(Clone, Debug)]
+pub struct ModelCircuit {
+    pub graph: Arc<QGraph>,
+    pub vis: Visibilities,
+    pub lanes: usize,
+    /// Quantized model inputs (absent for key generation).
+    pub inputs: Option<Vec<ArrayD<i64>>>,
+    /// The binding public input (request / operator binding; 0 by default).
+    pub binding: Fr,
+}
+
+impl ModelCircuit {
+    pub fn new(graph: Arc<QGraph>, vis: Visibilities, lanes: usize) -> Result<Self, CircuitError> {
+        crate::check_supported(&graph, &vis)?;
+        Ok(ModelCircuit { graph, vis, lanes: lanes.max(1), inputs: None, binding: Fr::zero() })
+    }
+    pub fn with_witness(mut self, inputs: Vec<ArrayD<i64>>, binding: Fr) -> Self {
+        self.inputs = Some(inputs);
+        self.binding = binding;
+        self
+    }
+    pub fn instance_layout(&self) -> InstanceLayout {
+        InstanceLayout::new(&self.graph, &self.vis)
+    }
+}
+
+/// Result of laying out the model: rows used, tables, output wires.
+pub struct Built {
+    pub outputs: Vec<ArrayD<Wire>>,
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = usize;
+
+    fn without_witnesses(&self) -> Self {
+        ModelCircuit { inputs: None, binding: Fr::zero(), ..self.clone() }
+    }
+    fn params(&self) -> usize {
+        self.lanes
+    }
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, lanes: usize) -> ModelConfig {
+        ModelConfig::configure(meta, lanes)
+    }
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        ModelConfig::configure(meta, 2)
+    }
+
+    fn synthesize(&self, cfg: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let (lo, hi) = self.graph.params.lookup_range;
+        let mut tables = None;
+        let mut instance = vec![];
+        layouter.assign_region(
+            || "model",
+            |mut region| {
+                let mut lay = Layout::new(Some(&mut region), &cfg, Tables::new(lo, hi));
+                build(&mut lay, self)?;
+                tables = Some(lay.tables.clone());
+                instance = lay.instance.clone();
+                Ok(())
+            },
+        )?;
+        let tables = tables.expect("model region assigned");
+        layouter.assign_region(
+            || "tables",
+            |mut region| {
+                assign_tables(&mut region, &cfg, &tables);
+                Ok(())
+            },
+        )?;
+        for (cell, row) in instance {
+            layouter.constrain_instance(cell, cfg.instance, row);
+        }
+        Ok(())
+    }
+}
+
+/// Rows the model region and the tables need (counting pass, no halo2 region).
+pub fn count_rows(c: &ModelCircuit) -> Result<(usize, Tables), Error> {
+    let mut meta = ConstraintSystem::<Fr>::default();
+    let cfg = ModelConfig::configure(&mut meta, c.lanes);
+    let (lo, hi) = c.graph.params.lookup_range;
+    let mut lay = Layout::new(None, &cfg, Tables::new(lo, hi));
+    build(&mut lay, c)?;
+    let rows = lay.row.max(lay.tables.fn_rows()).max(lay.tables.range_rows()).max(c.instance_layout().len);
+    Ok((rows, lay.tables))
+}
+
+/// Symbolic scalar: the list of `(left index, right index)` products an output sums.
+#[derive(Clone, Default, Debug)]
+enum Sym {
+    #[default]
+    Zero,
+    Leaf(usize),
+    Terms(Vec<(usize, usize)>),
+}
+
+impl Scalar for Sym {
+    fn mac(&mut self, a: &Self, b: &Self) {
+        if let (Sym::Leaf(i), Sym::Leaf(j)) = (a, b) {
+            match self {
+                Sym::Terms(v) => v.push((*i, *j)),
+                _ => *self = Sym::Terms(vec![(*i, *j)]),
+            }
+        }
+    }
+}
+
+fn leaves(shape: &[usize]) -> ArrayD<Sym> {
+    let n: usize = shape.iter().product();
+    ArrayD::from_shape_vec(IxDyn(shape), (0..n).map(Sym::Leaf).collect()).expect("sizes agree")
+}
+
+fn indices(shape: &[usize]) -> ArrayD<usize> {
+    let n: usize = shape.iter().product();
+    ArrayD::from_shape_vec(IxDyn(shape), (0..n).collect()).expect("sizes agree")
+}
+
+/// Kernel errors cannot happen for a graph the executor ran; report and fail synthesis.
+fn kerr(e: String) -> Error {
+    tracing::error!("circuit layout: {e}");
+    Error::Synthesis
+}
+
+struct Ctx<'l, 'r, 'c> {
+    lay: &'l mut Layout<'r, 'c>,
+    consts: HashMap<i64, Wire>,
+}
+
+impl Ctx<'_, '_, '_> {
+    fn wire(&mut self, e: &Elem) -> Result<Wire, Error> {
+        match e {
+            Elem::W(w) => Ok(w.clone()),
+            Elem::K(k) => {
+                if let Some(w) = self.consts.get(k) {
+                    return Ok(w.clone());
+                }
+                let w = self.lay.constant_wire(*k)?;
+                self.consts.insert(*k, w.clone());
+                Ok(w)
+            }
+        }
+    }
+    fn wires(&mut self, a: &ArrayD<Elem>) -> Result<Vec<Wire>, Error> {
+        a.iter().map(|e| self.wire(e)).collect()
+    }
+    /// Running max (or min) steps over pairs `(m, x)`: `d = x - m`, `m + relu(d)` (min:
+    /// `d = m - x`, `m - relu(d)`).
+    fn extremum_step(&mut self, pairs: &[(Wire, Wire)], max: bool) -> Result<Vec<Wire>, Error> {
+        let s = if max { 1 } else { -1 };
+        let diffs: Vec<ArithOp> = pairs.iter().map(|(m, x)| ArithOp { a: Some(m.clone()), b: Some(x.clone()), cl: -s, cr: s, ..Default::default() }).collect();
+        let d = self.lay.arith(&diffs)?;
+        let mut r = Vec::with_capacity(d.len());
+        for w in &d {
+            r.push(self.lay.lookup(w, &FnKind::Relu)?);
+        }
+        let next: Vec<ArithOp> = pairs.iter().zip(r).map(|((m, _), r)| ArithOp { a: Some(m.clone()), b: Some(r), cl: 1, cr: s, ..Default::default() }).collect();
+        self.lay.arith(&next)
+    }
+    /// Running maximum of each group (groups processed in lockstep so rows pack lanes).
+    fn group_max(&mut self, groups: &[Vec<Wire>]) -> Result<Vec<Wire>, Error> {
+        let mut cur: Vec<Wire> = groups.iter().map(|g| g[0].clone()).collect();
+        let longest = groups.iter().map(|g| g.len()).max().unwrap_or(0);
+        for j in 1..longest {
+            let idx: Vec<usize> = (0..groups.len()).filter(|&i| groups[i].len() > j).collect();
+            let pairs: Vec<(Wire, Wire)> = idx.iter().map(|&i| (cur[i].clone(), groups[i][j].clone())).collect();
+            let next = self.extremum_step(&pairs, true)?;
+            for (k, &i) in idx.iter().enumerate() {
+                cur[i] = next[k].clone();
+            }
+        }
+        Ok(cur)
+    }
+}
+
+fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
+    let g = &*c.graph;
+    let il = c.instance_layout();
+    let mut ctx = Ctx { lay, consts: HashMap::new() };
+    let mut vals: Vec<Option<ArrayD<Elem>>> = vec![None; g.values.len()];
+    for (k, &id) in g.inputs.iter().enumerate() {
+        let shape = &g.values[id].shape;
+        let n: usize = shape.iter().product();
+        let data: Vec<Option<i64>> = match &c.inputs {
+            Some(x) => x[k].iter().map(|&v| Some(v)).collect(),
+            None => vec![None; n],
+        };
+        let wires = ctx.lay.witnesses(&data);
+        if c.vis.input == Visibility::Public {
+            for (j, w) in wires.iter().enumerate() {
+                ctx.lay.expose(w, il.inputs[k] + j);
+            }
+        }
+        vals[id] = Some(ArrayD::from_shape_vec(IxDyn(shape), wires.into_iter().map(Elem::W).collect()).expect("sizes agree"));
+    }
+    let mut params: Vec<ArrayD<Elem>> = Vec::with_capacity(g.consts.len());
+    for (ci, q) in g.consts.iter().enumerate() {
+        params.push(match c.vis.param {
+            Visibility::Fixed => q.data.mapv(Elem::K),
+            _ => {
+                let data: Vec<Option<i64>> = q.data.iter().map(|&v| Some(v)).collect();
+                let wires = ctx.lay.witnesses(&data);
+                if c.vis.param == Visibility::Public {
+                    for (j, w) in wires.iter().enumerate() {
+                        ctx.lay.expose(w, il.params[ci] + j);
+                    }
+                }
+                ArrayD::from_shape_vec(q.data.raw_dim(), wires.into_iter().map(Elem::W).collect()).expect("sizes agree")
+            }
+        });
+    }
+    for node in &g.nodes {
+        let ins: Vec<ArrayD<Elem>> = node
+            .inputs
+            .iter()
+            .map(|o| match *o {
+                Operand::Value(v) => vals[v].clone().expect("topological order"),
+                Operand::Const(k) => params[k].clone(),
+            })
+            .collect();
+        let outs = lay_node(&mut ctx, g, node, &ins)?;
+        for (&id, t) in node.outputs.iter().zip(outs) {
+            if t.shape() != g.values[id].shape.as_slice() {
+                return Err(kerr(format!("node {}: laid out shape {:?}, expected {:?}", node.name, t.shape(), g.values[id].shape)));
+            }
+            vals[id] = Some(t);
+        }
+    }
+    let mut outputs = Vec::new();
+    for (k, &id) in g.outputs.iter().enumerate() {
+        let t = vals[id].clone().expect("outputs computed");
+        let wires = ctx.wires(&t)?;
+        if c.vis.output == Visibility::Public {
+            for (j, w) in wires.iter().enumerate() {
+                ctx.lay.expose(w, il.outputs[k] + j);
+            }
+        }
+        outputs.push(ArrayD::from_shape_vec(t.raw_dim(), wires).expect("sizes agree"));
+    }
+    // The binding value enters a gate (b·b) and the instance column, so it is part of what the
+    // proof commits to.
+    let cfg = ctx.lay.cfg;
+    let row = ctx.lay.row;
+    ctx.lay.row += 1;
+    let bind_val = if c.inputs.is_some() { Value::known(c.binding) } else { Value::unknown() };
+    if let Some(r) = ctx.lay.region.as_deref_mut() {
+        cfg.q_arith.enable(r, row)?;
+        let a = r.assign_advice(cfg.a[0], row, bind_val).cell();
+        let b = r.assign_advice(cfg.b[0], row, bind_val).cell();
+        r.constrain_equal(a, b);
+        r.assign_fixed(cfg.cm[0], row, Fr::one());
+        r.assign_advice(cfg.o[0], row, bind_val.map(|v| v * v));
+        ctx.lay.instance.push((a, il.binding));
+    }
+    Ok(Built { outputs })
+}
+
+fn arith_map(ctx: &mut Ctx, a: &ArrayD<Elem>, f: impl Fn(Wire) -> ArithOp) -> Result<ArrayD<Elem>, Error> {
+    let ops: Vec<ArithOp> = ctx.wires(a)?.into_iter().map(f).collect();
+    let out = ctx.lay.arith(&ops)?;
+    Ok(ArrayD::from_shape_vec(a.raw_dim(), out.into_iter().map(Elem::W).collect()).expect("sizes agree"))
+}
+
+fn lookup_map(ctx: &mut Ctx, a: &ArrayD<Elem>, f: &FnKind) -> Result<ArrayD<Elem>, Error> {
+    let mut out = Vec::with_capacity(a.len());
+    for w in ctx.wires(a)? {
+        out.push(Elem::W(ctx.lay.lookup(&w, f)?));
+    }
+    Ok(ArrayD::from_shape_vec(a.raw_dim(), out).expect("sizes agree"))
+}
+
+/// Dot products: `terms[i]` lists `(left flat index, right flat index)` for output `i`.
+fn dots(ctx: &mut Ctx, left: &ArrayD<Elem>, right: &ArrayD<Elem>, out: &ArrayD<Sym>, init: impl Fn(usize) -> Elem) -> Result<ArrayD<Elem>, Error> {
+    let l: Vec<&Elem> = left.iter().collect();
+    let r: Vec<&Elem> = right.iter().collect();
+    let mut res = Vec::with_capacity(out.len());
+    for (i, s) in out.iter().enumerate() {
+        let mut terms = Vec::new();
+        if let Sym::Terms(v) = s {
+            for &(x, w) in v {
+                let (x, w) = match (l[x], r[w]) {
+                    (Elem::K(_), Elem::W(_)) => (r[w], l[x]),
+                    _ => (l[x], r[w]),
+                };
+                let xw = ctx.wire(x)?;
+                terms.push((xw, w.clone()));
+            }
+        }
+        // Mixed weights (advice and constant) in one output: make constants wires.
+        if terms.iter().any(|(_, w)| matches!(w, Elem::W(_))) {
+            for t in terms.iter_mut() {
+                if let Elem::K(_) = t.1 {
+                    t.1 = Elem::W(ctx.wire(&t.1)?);
+                }
+            }
+        }
+        res.push(Elem::W(ctx.lay.dot(&terms, &init(i))?));
+    }
+    Ok(ArrayD::from_shape_vec(out.raw_dim(), res).expect("sizes agree"))
+}
+
+fn sums(ctx: &mut Ctx, x: &ArrayD<Elem>, groups: &[Vec<usize>]) -> Result<Vec<Wire>, Error> {
+    let flat: Vec<&Elem> = x.iter().collect();
+    let mut out = Vec::with_capacity(groups.len());
+    for gidx in groups {
+        let mut terms = Vec::with_capacity(gidx.len());
+        for &i in gidx {
+            terms.push((ctx.wire(flat[i])?, Elem::K(1)));
+        }
+        out.push(ctx.lay.dot(&terms, &Elem::K(0))?);
+    }
+    Ok(out)
+}
+
+fn from_vec(shape: &[usize], v: Vec<Wire>) -> ArrayD<Elem> {
+    ArrayD::from_shape_vec(IxDyn(shape), v.into_iter().map(Elem::W).collect()).expect("sizes agree")
+}
+
+fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Result<Vec<ArrayD<Elem>>, Error> {
+    let x = &ins[0];
+    let out_shape = g.values[node.outputs[0]].shape.clone();
+    let one = |a: ArrayD<Elem>| Ok(vec![a]);
+    match &node.op {
+        QOp::MatMul => {
+            let sym = linear::matmul(&leaves(x.shape()), &leaves(ins[1].shape())).map_err(kerr)?;
+            one(dots(ctx, x, &ins[1], &sym, |_| Elem::K(0))?)
+        }
+        QOp::Conv { window, group } | QOp::ConvTranspose { window, group } => {
+            let sym = if matches!(node.op, QOp::Conv { .. }) {
+                linear::conv(&leaves(x.shape()), &leaves(ins[1].shape()), window, *group)
+            } else {
+                linear::conv_transpose(&leaves(x.shape()), &leaves(ins[1].shape()), window, *group)
+            }
+            .map_err(kerr)?;
+            let (m, spatial) = (sym.shape()[1], sym.shape()[2..].iter().product::<usize>());
+            let bias: Option<Vec<Elem>> = ins.get(2).map(|b| b.iter().cloned().collect());
+            one(dots(ctx, x, &ins[1], &sym, |i| bias.as_ref().map_or(Elem::K(0), |b| b[(i / spatial) % m].clone()))?)
+        }
+        QOp::Add | QOp::Sub | QOp::Mul => {
+            let a = broadcast::broadcast_to(x, &out_shape).map_err(kerr)?;
+            let b = broadcast::broadcast_to(&ins[1], &out_shape).map_err(kerr)?;
+            let mut ops = Vec::with_capacity(a.len());
+            for (p, q) in a.iter().zip(b.iter()) {
+                let op = match (&node.op, p, q) {
+                    (QOp::Add, Elem::W(u), Elem::W(v)) => ArithOp { a: Some(u.clone()), b: Some(v.clone()), cl: 1, cr: 1, ..Default::default() },
+                    (QOp::Add, Elem::W(u), Elem::K(k)) | (QOp::Add, Elem::K(k), Elem::W(u)) => ArithOp { a: Some(u.clone()), cl: 1, ck: *k, ..Default::default() },
+                    (QOp::Sub, Elem::W(u), Elem::W(v)) => ArithOp { a: Some(u.clone()), b: Some(v.clone()), cl: 1, cr: -1, ..Default::default() },
+                    (QOp::Sub, Elem::W(u), Elem::K(k)) => ArithOp { a: Some(u.clone()), cl: 1, ck: -k, ..Default::default() },
+                    (QOp::Sub, Elem::K(k), Elem::W(u)) => ArithOp { a: Some(u.clone()), cl: -1, ck: *k, ..Default::default() },
+                    (QOp::Mul, Elem::W(u), Elem::W(v)) => ArithOp { a: Some(u.clone()), b: Some(v.clone()), cm: 1, ..Default::default() },
+                    (QOp::Mul, Elem::W(u), Elem::K(k)) | (QOp::Mul, Elem::K(k), Elem::W(u)) => ArithOp { a: Some(u.clone()), cl: *k, ..Default::default() },
+                    (_, p, q) => {
+                        let (u, v) = (ctx.wire(p)?, ctx.wire(q)?);
+                        let (cl, cr, cm) = match node.op {
+                            QOp::Add => (1, 1, 0),
+                            QOp::Sub => (1, -1, 0),
+                            _ => (0, 0, 1),
+                        };
+                        ArithOp { a: Some(u), b: Some(v), cl, cr, cm, ck: 0 }
+                    }
+                };
+                ops.push(op);
+            }
+            let out = ctx.lay.arith(&ops)?;
+            one(from_vec(&out_shape, out))
+        }
+        QOp::Sum => {
+            let mut acc = broadcast::broadcast_to(x, &out_shape).map_err(kerr)?;
+            for t in &ins[1..] {
+                let b = broadcast::broadcast_to(t, &out_shape).map_err(kerr)?;
+                let (u, v) = (ctx.wires(&acc)?, ctx.wires(&b)?);
+                let ops: Vec<ArithOp> = u.into_iter().zip(v).map(|(u, v)| ArithOp { a: Some(u), b: Some(v), cl: 1, cr: 1, ..Default::default() }).collect();
+                acc = from_vec(&out_shape, ctx.lay.arith(&ops)?);
+            }
+            one(acc)
+        }
+        QOp::Neg => one(arith_map(ctx, x, |w| ArithOp { a: Some(w), cl: -1, ..Default::default() })?),
+        QOp::ScaleUp { shift } => {
+            let k = 1i64 << shift;
+            one(arith_map(ctx, x, |w| ArithOp { a: Some(w), cl: k, ..Default::default() })?)
+        }
+        QOp::Rescale { shift } => {
+            let d = 1i64 << shift;
+            let mut out = Vec::with_capacity(x.len());
+            for w in ctx.wires(x)? {
+                out.push(if *shift == 0 { w } else { ctx.lay.div(&w, d)? });
+            }
+            one(from_vec(x.shape(), out))
+        }
+        QOp::Relu => one(lookup_map(ctx, x, &FnKind::Relu)?),
+        QOp::Abs => one(lookup_map(ctx, x, &FnKind::Abs)?),
+        QOp::Clip { lo, hi } => one(lookup_map(ctx, x, &FnKind::Clip { lo: *lo, hi: *hi })?),
+        QOp::Lookup { act, in_scale, out_scale } => one(lookup_map(ctx, x, &FnKind::Act { act: *act, in_scale: *in_scale, out_scale: *out_scale })?),
+        QOp::PRelu { slope_scale } => {
+            let p = 1i64 << slope_scale;
+            let slope = broadcast::broadcast_to(&ins[1], x.shape()).map_err(kerr)?;
+            let xs = ctx.wires(x)?;
+            let mut r = Vec::with_capacity(xs.len());
+            for w in &xs {
+                r.push(ctx.lay.lookup(w, &FnKind::Relu)?);
+            }
+            let mut out = Vec::with_capacity(xs.len());
+            for ((xw, rw), s) in xs.iter().zip(&r).zip(slope.iter()) {
+                match s {
+                    // o = r·(2^P - s) + x·s
+                    Elem::K(k) => out.push(ctx.lay.arith(&[ArithOp { a: Some(rw.clone()), b: Some(xw.clone()), cl: p - k, cr: *k, ..Default::default() }])?.remove(0)),
+                    Elem::W(sw) => {
+                        let t = ctx.lay.arith(&[ArithOp { a: Some(xw.clone()), b: Some(rw.clone()), cl: 1, cr: -1, ..Default::default() }])?.remove(0);
+                        let u = ctx.lay.arith(&[ArithOp { a: Some(t), b: Some(sw.clone()), cm: 1, ..Default::default() }])?.remove(0);
+                        out.push(ctx.lay.arith(&[ArithOp { a: Some(rw.clone()), b: Some(u), cl: p, cr: 1, ..Default::default() }])?.remove(0));
+                    }
+                }
+            }
+            one(from_vec(x.shape(), out))
+        }
+        QOp::Max | QOp::Min => {
+            let max = matches!(node.op, QOp::Max);
+            let mut acc = ctx.wires(&broadcast::broadcast_to(x, &out_shape).map_err(kerr)?)?;
+            for t in &ins[1..] {
+                let b = ctx.wires(&broadcast::broadcast_to(t, &out_shape).map_err(kerr)?)?;
+                let pairs: Vec<(Wire, Wire)> = acc.into_iter().zip(b).collect();
+                acc = ctx.extremum_step(&pairs, max)?;
+            }
+            one(from_vec(&out_shape, acc))
+        }
+        QOp::MaxPool { window } => {
+            let groups = window::pool(&indices(x.shape()), window, |v, _| v.to_vec()).map_err(kerr)?;
+            let flat = ctx.wires(x)?;
+            let gw: Vec<Vec<Wire>> = groups.iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect();
+            let out = ctx.group_max(&gw)?;
+            one(from_vec(groups.shape(), out))
+        }
+        QOp::ReduceMax { axes, keepdims } => {
+            let groups = reduce::reduce(&indices(x.shape()), axes, *keepdims, |v| v.to_vec()).map_err(kerr)?;
+            let flat = ctx.wires(x)?;
+            let gw: Vec<Vec<Wire>> = groups.iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect();
+            let out = ctx.group_max(&gw)?;
+            one(from_vec(groups.shape(), out))
+        }
+        QOp::AveragePool { window, count_include_pad } => {
+            let groups = window::pool(&indices(x.shape()), window, |v, padded| (v.to_vec(), v.len() + if *count_include_pad { padded } else { 0 })).map_err(kerr)?;
+            let idx: Vec<Vec<usize>> = groups.iter().map(|(v, _)| v.clone()).collect();
+            let s = sums(ctx, x, &idx)?;
+            let mut out = Vec::with_capacity(s.len());
+            for (w, (_, n)) in s.iter().zip(groups.iter()) {
+                out.push(ctx.lay.div(w, *n as i64)?);
+            }
+            one(from_vec(groups.shape(), out))
+        }
+        QOp::ReduceSum { axes, keepdims } | QOp::ReduceMean { axes, keepdims } => {
+            let groups = reduce::reduce(&indices(x.shape()), axes, *keepdims, |v| v.to_vec()).map_err(kerr)?;
+            let idx: Vec<Vec<usize>> = groups.iter().cloned().collect();
+            let s = sums(ctx, x, &idx)?;
+            let out = if matches!(node.op, QOp::ReduceMean { .. }) {
+                let mut o = Vec::with_capacity(s.len());
+                for (w, gi) in s.iter().zip(&idx) {
+                    o.push(ctx.lay.div(w, gi.len() as i64)?);
+                }
+                o
+            } else {
+                s
+            };
+            one(from_vec(groups.shape(), out))
+        }
+        QOp::Reshape { shape: s } => one(shape::reshape(x, s).map_err(kerr)?),
+        QOp::Transpose { perm } => one(shape::transpose(x, perm).map_err(kerr)?),
+        QOp::Concat { axis } => one(shape::concat(&ins.iter().collect::<Vec<_>>(), *axis).map_err(kerr)?),
+        QOp::Split { axis, sizes } => shape::split(x, *axis, sizes).map_err(kerr),
+        QOp::Slice { ranges } => one(shape::slice(x, ranges).map_err(kerr)?),
+        QOp::Gather { axis, indices } => one(shape::gather(x, *axis, indices).map_err(kerr)?),
+        QOp::Tile { repeats } => one(shape::tile(x, repeats).map_err(kerr)?),
+        QOp::Expand { shape: s } => one(shape::expand(x, s).map_err(kerr)?),
+        QOp::Pad { mode, pads, value } => one(shape::pad(x, *mode, pads, Elem::K(*value)).map_err(kerr)?),
+        QOp::Div { .. } | QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::ArgMax { .. } => {
+            Err(kerr(format!("{} is not proven yet", node.op.name())))
+        }
+    }
+}
