@@ -1,0 +1,199 @@
+//! Chip soundness: an honest layout satisfies MockProver, and corrupting one witness cell makes the
+//! expected gate, lookup or copy constraint fail (checked by name, not just "some error").
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error};
+use zkinfer_circuits::config::ModelConfig;
+use zkinfer_circuits::field::fr;
+use zkinfer_circuits::layout::{assign_tables, ArithOp, Elem, Layout, Wire};
+use zkinfer_circuits::tables::{FnKind, Tables};
+use zkinfer_onnx::activation::Activation;
+
+#[derive(Clone, Copy, Debug)]
+enum Case {
+    /// round(n / d) with the division chip.
+    Div { n: i64, d: i64 },
+    /// f(x) by lookup.
+    Lookup { x: i64, sigmoid: bool },
+    /// Σ x·w with fixed weights, or advice weights.
+    Dot { fixed: bool },
+    /// max(a, b) = a + relu(b - a).
+    Max { a: i64, b: i64 },
+    /// a·b + 3 with the arith gate.
+    Arith,
+}
+
+/// Which cell of the case's output row to corrupt, and by how much.
+#[derive(Clone, Copy, Debug)]
+enum Tamper {
+    /// The returned output wire.
+    Output(i64),
+    /// The div row's remainder and quotient, moved together so the div gate still holds.
+    ShiftQuotient,
+    /// An input copy in the chip's row (copy constraint).
+    InputCopy,
+    /// The unused weight lane of an advice-weight dot row.
+    PaddingWeight,
+}
+
+#[derive(Clone)]
+struct T {
+    case: Case,
+    tamper: Option<Tamper>,
+}
+
+const LO: i64 = -256;
+const HI: i64 = 255;
+
+fn advice(c: halo2_proofs::plonk::Column<halo2_proofs::plonk::Any>) -> Column<Advice> {
+    Column::<Advice>::try_from(c).expect("advice cell")
+}
+
+impl Circuit<Fr> for T {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ();
+    fn without_witnesses(&self) -> Self {
+        self.clone()
+    }
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        ModelConfig::configure(meta, 2)
+    }
+    fn synthesize(&self, cfg: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let mut tables = None;
+        layouter.assign_region(
+            || "chip",
+            |mut region| {
+                let mut lay = Layout::new(Some(&mut region), &cfg, Tables::new(LO, HI));
+                let ins = |lay: &mut Layout, v: &[i64]| lay.witnesses(&v.iter().map(|&x| Some(x)).collect::<Vec<_>>());
+                let (out, row_of_out): (Wire, usize) = match self.case {
+                    Case::Div { n, d } => {
+                        let x = ins(&mut lay, &[n]).remove(0);
+                        let o = lay.div(&x, d)?;
+                        (o.clone(), o.cell.row_offset)
+                    }
+                    Case::Lookup { x, sigmoid } => {
+                        let w = ins(&mut lay, &[x]).remove(0);
+                        let f = if sigmoid { FnKind::Act { act: Activation::Sigmoid, in_scale: 5, out_scale: 5 } } else { FnKind::Relu };
+                        let o = lay.lookup(&w, &f)?;
+                        (o.clone(), o.cell.row_offset)
+                    }
+                    Case::Dot { fixed } => {
+                        let xs = ins(&mut lay, &[3, -4, 5]);
+                        let ws: Vec<Elem> = if fixed {
+                            vec![Elem::K(2), Elem::K(7), Elem::K(-1)]
+                        } else {
+                            ins(&mut lay, &[2, 7, -1]).into_iter().map(Elem::W).collect()
+                        };
+                        let terms: Vec<(Wire, Elem)> = xs.into_iter().zip(ws).collect();
+                        let o = lay.dot(&terms, &Elem::K(10))?;
+                        assert_eq!(o.value, Some(10 + 6 - 28 - 5));
+                        (o.clone(), o.cell.row_offset)
+                    }
+                    Case::Max { a, b } => {
+                        let v = ins(&mut lay, &[a, b]);
+                        let d = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cl: -1, cr: 1, ..Default::default() }])?.remove(0);
+                        let r = lay.lookup(&d, &FnKind::Relu)?;
+                        let m = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(r), cl: 1, cr: 1, ..Default::default() }])?.remove(0);
+                        assert_eq!(m.value, Some(a.max(b)));
+                        (m.clone(), m.cell.row_offset)
+                    }
+                    Case::Arith => {
+                        let v = ins(&mut lay, &[6, -7]);
+                        let o = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cm: 1, ck: 3, ..Default::default() }])?.remove(0);
+                        (o.clone(), o.cell.row_offset)
+                    }
+                };
+                let set = |region: &mut halo2_proofs::circuit::Region<'_, Fr>, col: Column<Advice>, row: usize, v: i64| {
+                    region.assign_advice(col, row, Value::known(fr(v)));
+                };
+                let r = row_of_out;
+                let tables_now = lay.tables.clone();
+                drop(lay);
+                match self.tamper {
+                    None => {}
+                    Some(Tamper::Output(delta)) => set(&mut region, advice(out.cell.column), r, out.value.unwrap() + delta),
+                    Some(Tamper::ShiftQuotient) => {
+                        let Case::Div { n, d } = self.case else { unreachable!() };
+                        let q = out.value.unwrap() + 1;
+                        set(&mut region, cfg.o[0], r, q);
+                        set(&mut region, cfg.b[0], r, 2 * n + d - 2 * d * q);
+                    }
+                    Some(Tamper::InputCopy) => set(&mut region, cfg.a[0], r, 12345),
+                    Some(Tamper::PaddingWeight) => set(&mut region, cfg.b[1], r, 9),
+                }
+                tables = Some(tables_now);
+                Ok(())
+            },
+        )?;
+        let t = tables.unwrap();
+        layouter.assign_region(|| "tables", |mut region| {
+            assign_tables(&mut region, &cfg, &t);
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+fn run(case: Case, tamper: Option<Tamper>) -> Result<(), String> {
+    let c = T { case, tamper };
+    MockProver::run(11, &c, vec![vec![]]).unwrap().verify().map_err(|e| format!("{e:?}"))
+}
+
+fn fails_with(case: Case, tamper: Tamper, what: &str) {
+    run(case, None).unwrap_or_else(|e| panic!("honest {case:?} must pass: {e}"));
+    let err = run(case, Some(tamper)).expect_err(&format!("{case:?} with {tamper:?} must fail"));
+    assert!(err.contains(what), "{case:?} with {tamper:?}: expected a `{what}` failure, got {err}");
+}
+
+#[test]
+fn rescale_division() {
+    let c = Case::Div { n: 1000, d: 128 };
+    fails_with(c, Tamper::Output(1), "div");
+    fails_with(c, Tamper::Output(-1), "div");
+    // Quotient and remainder moved together keep the gate true; the remainder range catches it.
+    fails_with(c, Tamper::ShiftQuotient, "remainder range");
+    fails_with(c, Tamper::InputCopy, "Equality constraint");
+    fails_with(Case::Div { n: -1001, d: 9 }, Tamper::Output(1), "div");
+}
+
+#[test]
+fn range_check_of_quotient() {
+    // 2^20 / 2 = 2^19 lies outside the lookup range [-256, 255].
+    let err = run(Case::Div { n: 1 << 20, d: 2 }, None).unwrap_err();
+    assert!(err.contains("quotient range"), "{err}");
+    run(Case::Div { n: 510, d: 2 }, None).unwrap();
+}
+
+#[test]
+fn function_lookups() {
+    fails_with(Case::Lookup { x: -17, sigmoid: false }, Tamper::Output(1), "function");
+    fails_with(Case::Lookup { x: 40, sigmoid: true }, Tamper::Output(-1), "function");
+    fails_with(Case::Lookup { x: 40, sigmoid: true }, Tamper::InputCopy, "Equality constraint");
+    // An input outside the table's domain has no row to match.
+    let err = run(Case::Lookup { x: 300, sigmoid: false }, None).unwrap_err();
+    assert!(err.contains("function"), "{err}");
+}
+
+#[test]
+fn dot_products() {
+    fails_with(Case::Dot { fixed: true }, Tamper::Output(1), "dot_fixed");
+    fails_with(Case::Dot { fixed: false }, Tamper::Output(1), "dot");
+    // The unused lane's weight is pinned to 0 by a copy constraint.
+    fails_with(Case::Dot { fixed: false }, Tamper::PaddingWeight, "Equality constraint");
+}
+
+#[test]
+fn max_via_relu() {
+    fails_with(Case::Max { a: 5, b: 9 }, Tamper::Output(1), "arith");
+    fails_with(Case::Max { a: 9, b: 5 }, Tamper::Output(-1), "arith");
+    // b - a outside the lookup range cannot be compared.
+    let err = run(Case::Max { a: -200, b: 200 }, None).unwrap_err();
+    assert!(err.contains("function"), "{err}");
+}
+
+#[test]
+fn arith_gate() {
+    fails_with(Case::Arith, Tamper::Output(1), "arith");
+}
