@@ -4,8 +4,9 @@
 //! (KZG on BN254) → proof → native and EVM verifiers. This crate is the facade over the pipeline
 //! crates and the home of the `zkinfer` CLI; every CLI command is one call here.
 //!
-//! What works today: import, quantization, calibration, compilation to a quantized graph and
-//! witness generation. Circuits, proving and verification land in the next stages.
+//! Pipeline: [`load_model`] → [`gen_settings`] / [`calibrate_settings`] → [`compile`] →
+//! [`gen_witness`] → [`setup`] (keys) → [`prove`] → [`verify`] (native). EVM verification comes
+//! next.
 //!
 //! ```
 //! use zkinfer::{InputData, RunArgs, Target};
@@ -19,6 +20,12 @@
 //! let one = InputData { input_data: vec![data.input_data[0][..64].to_vec()] };
 //! let witness = zkinfer::gen_witness(&compiled, &one)?;
 //! assert_eq!(witness.rescaled_outputs[0].len(), 10);                 // ten digit logits
+//!
+//! let srs = zkinfer::prover::gen_srs(compiled.settings.run_args.logrows); // insecure, dev only
+//! let (pk, vk) = zkinfer::setup(&compiled, &srs)?;
+//! let proof = zkinfer::prove(&compiled, &witness, &pk, &srs, zkinfer::Binding::zero())?;
+//! assert!(zkinfer::verify(&proof, &vk, &srs)?.valid);
+//! assert_eq!(proof.outputs, witness.outputs);                         // outputs are public
 //! # Ok(()) }
 //! ```
 
@@ -30,26 +37,61 @@ pub use zkinfer_onnx::data::InputData;
 pub use zkinfer_onnx::ir::Graph;
 pub use zkinfer_onnx::quant::calibrate::{CalibrationReport, Target};
 pub use zkinfer_onnx::settings::{RunArgs, Settings, Visibility};
-pub use zkinfer_onnx::{Error, Result};
+pub use zkinfer_prover as prover;
+pub use zkinfer_prover::{ProofArtifact, ProvingKeyFile, Srs, VerifyingKeyFile};
+pub use zkinfer_verifier::Verdict;
 
-use zkinfer_onnx::quant::calibrate;
+/// The binding public input (a BN254 scalar field element).
+pub type Binding = halo2_proofs::halo2curves::bn256::Fr;
+
 use std::path::Path;
+use zkinfer_onnx::quant::calibrate;
+
+/// Everything that can go wrong in the pipeline; each message is one line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Model(#[from] zkinfer_onnx::Error),
+    #[error(transparent)]
+    Proof(#[from] zkinfer_prover::ProverError),
+    #[error(transparent)]
+    Circuit(#[from] zkinfer_circuits::CircuitError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Import an ONNX model (shapes inferred, constants and BatchNorm folded).
 pub fn load_model(path: impl AsRef<Path>) -> Result<Graph> {
-    zkinfer_onnx::load(path)
+    Ok(zkinfer_onnx::load(path)?)
 }
 
-/// Settings for a model: `run_args` as given, except that `logrows` is raised if the estimated
-/// circuit does not fit.
-pub fn gen_settings(model: &Graph, mut run_args: RunArgs) -> Result<Settings> {
+/// Settings for a model: `run_args` as given, with `logrows` raised to what the circuit needs
+/// (counted exactly when the model can be proven, estimated otherwise).
+pub fn gen_settings(model: &Graph, run_args: RunArgs) -> Result<Settings> {
     run_args.validate()?;
-    let q = zkinfer_onnx::quant::quantize(model, &run_args.quant_params())?;
-    let rows = calibrate::estimate_rows(&q, run_args.num_inner_cols);
-    let (lo, hi) = run_args.lookup_range;
-    let bits = calibrate::range_bits(lo, hi);
-    run_args.logrows = run_args.logrows.max(calibrate::logrows_for(rows, bits));
-    Settings::for_graph(model, run_args)
+    let floor = run_args.logrows;
+    let mut s = Settings::for_graph(model, run_args)?;
+    fit_logrows(model, &mut s, floor)?;
+    Ok(s)
+}
+
+/// Set `logrows` to `max(floor, rows needed)`: the exact circuit size when the model can be
+/// proven, the cost-model estimate otherwise.
+fn fit_logrows(model: &Graph, s: &mut Settings, floor: u32) -> Result<()> {
+    let q = zkinfer_onnx::quant::quantize(model, &s.run_args.quant_params())?;
+    let (lo, hi) = s.run_args.lookup_range;
+    let estimate = calibrate::logrows_for(calibrate::estimate_rows(&q, s.run_args.num_inner_cols), calibrate::range_bits(lo, hi));
+    let compiled = CompiledModel { version: zkinfer_onnx::artifacts::COMPILED_VERSION, settings: s.clone(), graph: q };
+    let need = match zkinfer_prover::circuit_for(&compiled) {
+        Ok(circuit) => {
+            let halo = |e: halo2_proofs::plonk::Error| zkinfer_prover::ProverError::Halo2(e.to_string());
+            s.num_rows = zkinfer_circuits::count_rows(&circuit).map_err(halo)?.0;
+            zkinfer_circuits::required_logrows(&circuit).map_err(halo)?
+        }
+        Err(_) => estimate,
+    };
+    s.run_args.logrows = floor.max(need);
+    Ok(())
 }
 
 /// Choose scales, lookup range and logrows from sample inputs (visibilities are kept).
@@ -59,15 +101,45 @@ pub fn calibrate_settings(model: &Graph, data: &InputData, settings: &Settings, 
     let (run_args, report) = calibrate::calibrate(model, &samples, target, &settings.run_args)?;
     let mut s = Settings::for_graph(model, run_args)?;
     s.calibration = Some(report);
+    fit_logrows(model, &mut s, 4)?;
     Ok(s)
 }
 
-/// Quantize the model under the settings.
+/// Quantize the model under the settings and check the circuit can prove it: an op or
+/// visibility the circuit does not support is an error here, and `logrows` is raised if the
+/// circuit needs more rows than the settings give.
 pub fn compile(model: &Graph, settings: &Settings) -> Result<CompiledModel> {
-    CompiledModel::compile(model, settings)
+    let mut c = CompiledModel::compile(model, settings)?;
+    let circuit = zkinfer_prover::circuit_for(&c)?;
+    let k = zkinfer_circuits::required_logrows(&circuit).map_err(|e| zkinfer_prover::ProverError::Halo2(e.to_string()))?;
+    if k > c.settings.run_args.logrows {
+        tracing::warn!("the circuit needs logrows {k} (settings had {}); using {k}", c.settings.run_args.logrows);
+        c.settings.run_args.logrows = k;
+    }
+    Ok(c)
 }
 
 /// Run the integer reference executor on one input and return the witness.
 pub fn gen_witness(compiled: &CompiledModel, data: &InputData) -> Result<Witness> {
-    compiled.witness(data)
+    Ok(compiled.witness(data)?)
+}
+
+/// Check a witness against the circuit with halo2's MockProver.
+pub fn mock(compiled: &CompiledModel, witness: &Witness) -> Result<()> {
+    Ok(zkinfer_prover::mock(compiled, witness)?)
+}
+
+/// Proving and verifying keys for a compiled model.
+pub fn setup(compiled: &CompiledModel, srs: &Srs) -> Result<(ProvingKeyFile, VerifyingKeyFile)> {
+    Ok(zkinfer_prover::setup(compiled, srs)?)
+}
+
+/// Prove one inference (the witness's inputs, with `binding` as the binding public input).
+pub fn prove(compiled: &CompiledModel, witness: &Witness, pk: &ProvingKeyFile, srs: &Srs, binding: Binding) -> Result<ProofArtifact> {
+    Ok(zkinfer_prover::prove(compiled, witness, pk, srs, binding)?)
+}
+
+/// Verify a proof natively.
+pub fn verify(proof: &ProofArtifact, vk: &VerifyingKeyFile, srs: &Srs) -> Result<Verdict> {
+    Ok(zkinfer_verifier::verify(proof, vk, srs)?)
 }

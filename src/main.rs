@@ -1,5 +1,6 @@
 //! The `zkinfer` command line. Command names and flags follow EZKL's; every command is one call
-//! into the `zkinfer` library. Exit codes: 0 success, 2 usage or input error (one line on stderr).
+//! into the `zkinfer` library. Exit codes: 0 success, 1 proof invalid (`verify`), 2 usage or input
+//! error (one line on stderr).
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -66,6 +67,62 @@ enum Cmd {
         #[arg(short = 'O', long = "output", default_value = "witness.json")]
         output: PathBuf,
     },
+    /// Generate an INSECURE KZG SRS for development (use a ceremony SRS in production).
+    GenSrs {
+        #[arg(long)]
+        logrows: u32,
+        #[arg(long = "srs-path", default_value = "kzg.srs")]
+        srs_path: PathBuf,
+    },
+    /// Generate the proving and verifying keys of a compiled model; prints the model commitment.
+    Setup {
+        #[arg(short = 'M', long = "compiled-circuit", default_value = "model.compiled")]
+        compiled_circuit: PathBuf,
+        #[arg(long = "srs-path", default_value = "kzg.srs")]
+        srs_path: PathBuf,
+        #[arg(long = "vk-path", default_value = "vk.key")]
+        vk_path: PathBuf,
+        #[arg(long = "pk-path", default_value = "pk.key")]
+        pk_path: PathBuf,
+    },
+    /// Check a witness against the circuit with the MockProver (no keys needed).
+    Mock {
+        #[arg(short = 'M', long = "compiled-circuit", default_value = "model.compiled")]
+        compiled_circuit: PathBuf,
+        #[arg(short = 'W', long = "witness", default_value = "witness.json")]
+        witness: PathBuf,
+    },
+    /// Prove one inference.
+    Prove {
+        #[arg(short = 'M', long = "compiled-circuit", default_value = "model.compiled")]
+        compiled_circuit: PathBuf,
+        #[arg(short = 'W', long = "witness", default_value = "witness.json")]
+        witness: PathBuf,
+        #[arg(long = "pk-path", default_value = "pk.key")]
+        pk_path: PathBuf,
+        #[arg(long = "proof-path", default_value = "proof.json")]
+        proof_path: PathBuf,
+        #[arg(long = "srs-path", default_value = "kzg.srs")]
+        srs_path: PathBuf,
+        /// Binding public input (0x-hex field element), e.g. derived from a request id and operator.
+        #[arg(long)]
+        binding: Option<String>,
+    },
+    /// Verify a proof natively: exit 0 valid, 1 invalid, 2 usage or input error.
+    Verify {
+        #[arg(long = "proof-path", default_value = "proof.json")]
+        proof_path: PathBuf,
+        /// Accepted for EZKL compatibility; when given, its logrows must match the key's.
+        #[arg(long = "settings-path")]
+        settings_path: Option<PathBuf>,
+        #[arg(long = "vk-path", default_value = "vk.key")]
+        vk_path: PathBuf,
+        #[arg(long = "srs-path", default_value = "kzg.srs")]
+        srs_path: PathBuf,
+        /// Print a JSON verdict on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a model's ops, shapes and parameter count.
     Inspect {
         #[arg(short = 'M', long = "model")]
@@ -76,7 +133,7 @@ enum Cmd {
     },
 }
 
-fn run(cli: Cli) -> zkinfer::Result<()> {
+fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
     match cli.cmd {
         Cmd::GenSettings { model, settings_path, input_visibility, param_visibility, output_visibility, logrows, input_scale, param_scale, num_inner_cols } => {
             let g = zkinfer::load_model(&model)?;
@@ -118,7 +175,13 @@ fn run(cli: Cli) -> zkinfer::Result<()> {
             let s = Settings::load(&settings_path)?;
             let c = zkinfer::compile(&g, &s)?;
             c.save(&compiled_circuit)?;
-            println!("wrote {} ({} quantized ops, {} parameters)", compiled_circuit.display(), c.graph.nodes.len(), c.graph.param_count());
+            println!(
+                "wrote {} ({} quantized ops, {} parameters, logrows {})",
+                compiled_circuit.display(),
+                c.graph.nodes.len(),
+                c.graph.param_count(),
+                c.settings.run_args.logrows
+            );
         }
         Cmd::GenWitness { data, compiled_circuit, output } => {
             let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
@@ -131,6 +194,67 @@ fn run(cli: Cli) -> zkinfer::Result<()> {
             }
             println!("wrote {}", output.display());
         }
+        Cmd::GenSrs { logrows, srs_path } => {
+            if !(4..=26).contains(&logrows) {
+                return Err(zkinfer::prover::ProverError::Format(format!("logrows {logrows} must be between 4 and 26")).into());
+            }
+            let srs = zkinfer::prover::gen_srs(logrows);
+            zkinfer::prover::save_srs(&srs, &srs_path)?;
+            println!("wrote {} (2^{logrows} rows)", srs_path.display());
+        }
+        Cmd::Setup { compiled_circuit, srs_path, vk_path, pk_path } => {
+            let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
+            let srs = zkinfer::prover::load_srs(&srs_path, c.settings.run_args.logrows)?;
+            let (pk, vk) = zkinfer::setup(&c, &srs)?;
+            pk.save(&pk_path)?;
+            vk.save(&vk_path)?;
+            println!("wrote {} and {}", pk_path.display(), vk_path.display());
+            println!("model commitment: 0x{}", hex_string(&vk.commitment()));
+        }
+        Cmd::Mock { compiled_circuit, witness } => {
+            let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
+            let w = zkinfer::Witness::load(&witness)?;
+            zkinfer::mock(&c, &w)?;
+            println!("mock: all constraints satisfied (logrows {})", c.settings.run_args.logrows);
+        }
+        Cmd::Prove { compiled_circuit, witness, pk_path, proof_path, srs_path, binding } => {
+            let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
+            let w = zkinfer::Witness::load(&witness)?;
+            let pk = zkinfer::ProvingKeyFile::load(&pk_path)?;
+            let srs = zkinfer::prover::load_srs(&srs_path, c.settings.run_args.logrows)?;
+            let binding = match binding {
+                Some(b) => zkinfer::prover::artifacts::fr_from_hex(&b)?,
+                None => zkinfer::Binding::zero(),
+            };
+            let t = std::time::Instant::now();
+            let proof = zkinfer::prove(&c, &w, &pk, &srs, binding)?;
+            proof.save(&proof_path)?;
+            println!("wrote {} ({} proof bytes, {:.2} s)", proof_path.display(), proof.proof_bytes()?.len(), t.elapsed().as_secs_f64());
+        }
+        Cmd::Verify { proof_path, settings_path, vk_path, srs_path, json } => {
+            let proof = zkinfer::ProofArtifact::load(&proof_path)?;
+            let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;
+            if let Some(sp) = settings_path {
+                let s = Settings::load(&sp)?;
+                if s.run_args.logrows > vk.header.logrows {
+                    return Err(zkinfer::prover::ProverError::Format(format!(
+                        "settings logrows {} do not match the verifying key's {}",
+                        s.run_args.logrows, vk.header.logrows
+                    ))
+                    .into());
+                }
+            }
+            let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
+            let v = zkinfer::verify(&proof, &vk, &srs)?;
+            if json {
+                println!("{}", serde_json::to_string(&v).expect("serializable"));
+            } else if v.valid {
+                println!("proof is VALID for model commitment {}", v.model_commitment);
+            } else {
+                println!("proof is INVALID: {}", v.reason.as_deref().unwrap_or("rejected"));
+            }
+            return Ok(if v.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
         Cmd::Inspect { model, json } => {
             let g = zkinfer::load_model(&model)?;
             let s = zkinfer::inspect::summarize(&g);
@@ -141,17 +265,22 @@ fn run(cli: Cli) -> zkinfer::Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hex_string(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZKINFER_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -11,7 +11,7 @@ pub mod layout;
 pub mod model;
 pub mod tables;
 
-pub use model::{count_rows, public_instances, InstanceLayout, ModelCircuit, Visibilities};
+pub use model::{count_rows, public_instances, required_logrows, InstanceLayout, ModelCircuit, Visibilities};
 
 use zkinfer_onnx::quant::{QGraph, QOp};
 use zkinfer_onnx::settings::Visibility;

@@ -168,6 +168,16 @@ pub fn count_rows(c: &ModelCircuit) -> Result<(usize, Tables), Error> {
     Ok((rows, lay.tables))
 }
 
+/// Smallest `k` whose `2^k` rows hold the circuit (model region, tables, instances, and the rows
+/// halo2 reserves for blinding).
+pub fn required_logrows(c: &ModelCircuit) -> Result<u32, Error> {
+    let (rows, _) = count_rows(c)?;
+    let mut meta = ConstraintSystem::<Fr>::default();
+    ModelConfig::configure(&mut meta, c.lanes);
+    let need = rows + meta.minimum_rows();
+    Ok((usize::BITS - (need - 1).leading_zeros()).max(4))
+}
+
 /// Symbolic scalar: the list of `(left index, right index)` products an output sums.
 #[derive(Clone, Default, Debug)]
 enum Sym {

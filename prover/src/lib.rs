@@ -1,3 +1,26 @@
-//! zkinfer-prover: SRS files (loading, insecure dev generation), keygen, witness generation from the
-//! integer reference executor, SHPLONK proving with a Keccak transcript, and versioned artifact
-//! formats (pk, vk, proof JSON). Not written yet: see issue 3.
+//! # zkinfer-prover
+//!
+//! Structured reference strings (load a KZG params file; generate an insecure one for
+//! development), key generation for a compiled model, proving with SHPLONK over a Keccak
+//! transcript (the one the EVM verifier replays), and the versioned artifact formats shared with
+//! the verifier: keys (`vk`, `pk`) and proofs (JSON with instances and hex proof).
+
+pub mod artifacts;
+pub mod error;
+pub mod keys;
+pub mod mock;
+pub mod prove;
+pub mod srs;
+
+pub use artifacts::{ProofArtifact, PROOF_VERSION};
+pub use error::ProverError;
+pub use mock::mock;
+pub use keys::{circuit_for, model_commitment, setup, KeyHeader, ProvingKeyFile, VerifyingKeyFile};
+pub use prove::prove;
+pub use srs::{gen_srs, load_srs, save_srs};
+
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+/// KZG parameters over BN254.
+pub type Srs = halo2_proofs::poly::kzg::commitment::ParamsKZG<Bn256>;
+pub type ProvingKey = halo2_proofs::plonk::ProvingKey<G1Affine>;
+pub type VerifyingKey = halo2_proofs::plonk::VerifyingKey<G1Affine>;

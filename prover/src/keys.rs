@@ -1,0 +1,149 @@
+//! Key generation and key files. A key file is
+//! `b"ZKINFER\0"`, a kind byte (`b'v'` / `b'p'`), a `u32` format version, a `u32` header length,
+//! a JSON [`KeyHeader`], then halo2's own serialization of the key. The header's
+//! `circuit_digest` binds the key to one compiled model (graph, scales, visibilities, lanes), so a
+//! key for another model is refused before any cryptography runs.
+
+use crate::error::{ProverError, Result};
+use crate::{ProvingKey, Srs, VerifyingKey};
+use halo2_proofs::plonk::{keygen_pk, keygen_vk};
+use halo2_proofs::SerdeFormat;
+use serde::{Deserialize, Serialize};
+use sha3::{Digest, Keccak256};
+use std::path::Path;
+use std::sync::Arc;
+use zkinfer_circuits::{ModelCircuit, Visibilities};
+use zkinfer_onnx::artifacts::CompiledModel;
+
+const MAGIC: &[u8; 8] = b"ZKINFER\0";
+const KEY_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyHeader {
+    /// keccak256 of the compiled graph and the circuit options, hex.
+    pub circuit_digest: String,
+    pub logrows: u32,
+    pub lanes: usize,
+    /// Number of public instance values.
+    pub num_instances: usize,
+}
+
+/// The circuit (without witness) for a compiled model, under its settings.
+pub fn circuit_for(c: &CompiledModel) -> Result<ModelCircuit> {
+    let ra = &c.settings.run_args;
+    let vis = Visibilities { input: ra.input_visibility, param: ra.param_visibility, output: ra.output_visibility };
+    Ok(ModelCircuit::new(Arc::new(c.graph.clone()), vis, ra.num_inner_cols)?)
+}
+
+/// keccak256 over the compiled graph and circuit options.
+pub fn circuit_digest(c: &CompiledModel) -> String {
+    let mut h = Keccak256::new();
+    h.update(serde_json::to_vec(&c.graph).expect("serializable"));
+    h.update(serde_json::to_vec(&c.settings.run_args).expect("serializable"));
+    hex::encode(h.finalize())
+}
+
+/// The model commitment: keccak256 of the serialized verifying key. The verifying key fixes the
+/// architecture and, with `fixed` params, the weights themselves.
+pub fn model_commitment(vk: &VerifyingKey) -> [u8; 32] {
+    Keccak256::digest(vk.to_bytes(SerdeFormat::RawBytes)).into()
+}
+
+fn spinner(msg: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
+/// Generate the proving and verifying keys for a compiled model.
+pub fn setup(c: &CompiledModel, srs: &Srs) -> Result<(ProvingKeyFile, VerifyingKeyFile)> {
+    let circuit = circuit_for(c)?;
+    let header = KeyHeader {
+        circuit_digest: circuit_digest(c),
+        logrows: c.settings.run_args.logrows,
+        lanes: circuit.lanes,
+        num_instances: circuit.instance_layout().len,
+    };
+    let pb = spinner("setup: generating keys");
+    let vk = keygen_vk(srs, &circuit).map_err(|e| ProverError::Halo2(format!("verifying key generation failed: {e}")))?;
+    let pk = keygen_pk(srs, vk.clone(), &circuit).map_err(|e| ProverError::Halo2(format!("proving key generation failed: {e}")))?;
+    pb.finish_and_clear();
+    Ok((ProvingKeyFile { header: header.clone(), key: pk }, VerifyingKeyFile { header, key: vk }))
+}
+
+fn write_key(path: &Path, kind: u8, header: &KeyHeader, body: &[u8]) -> Result<()> {
+    let h = serde_json::to_vec(header).expect("serializable");
+    let mut out = Vec::with_capacity(body.len() + h.len() + 20);
+    out.extend_from_slice(MAGIC);
+    out.push(kind);
+    out.extend_from_slice(&KEY_VERSION.to_le_bytes());
+    out.extend_from_slice(&(h.len() as u32).to_le_bytes());
+    out.extend_from_slice(&h);
+    out.extend_from_slice(body);
+    zkinfer_onnx::settings::write_atomic(path, &out)?;
+    Ok(())
+}
+
+fn read_key(path: &Path, kind: u8) -> Result<(KeyHeader, Vec<u8>)> {
+    let bytes = std::fs::read(path).map_err(|e| ProverError::io(path, e))?;
+    let what = if kind == b'v' { "verifying key" } else { "proving key" };
+    let bad = |m: &str| ProverError::Format(format!("{}: not a zkinfer {what} ({m})", path.display()));
+    if bytes.len() < 17 || &bytes[..8] != MAGIC {
+        return Err(bad("bad magic"));
+    }
+    if bytes[8] != kind {
+        return Err(bad("wrong key kind"));
+    }
+    let version = u32::from_le_bytes(bytes[9..13].try_into().unwrap());
+    if version != KEY_VERSION {
+        return Err(ProverError::Format(format!("{}: key format version {version}, this zkinfer reads {KEY_VERSION}", path.display())));
+    }
+    let hl = u32::from_le_bytes(bytes[13..17].try_into().unwrap()) as usize;
+    let header: KeyHeader = bytes.get(17..17 + hl).and_then(|h| serde_json::from_slice(h).ok()).ok_or_else(|| bad("corrupt header"))?;
+    Ok((header, bytes[17 + hl..].to_vec()))
+}
+
+pub struct VerifyingKeyFile {
+    pub header: KeyHeader,
+    pub key: VerifyingKey,
+}
+
+impl VerifyingKeyFile {
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_key(path, b'v', &self.header, &self.key.to_bytes(SerdeFormat::RawBytes))
+    }
+    pub fn load(path: &Path) -> Result<Self> {
+        let (header, body) = read_key(path, b'v')?;
+        let key = VerifyingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.lanes)
+            .map_err(|e| ProverError::Format(format!("{}: corrupt verifying key: {e}", path.display())))?;
+        Ok(VerifyingKeyFile { header, key })
+    }
+    pub fn commitment(&self) -> [u8; 32] {
+        model_commitment(&self.key)
+    }
+}
+
+pub struct ProvingKeyFile {
+    pub header: KeyHeader,
+    pub key: ProvingKey,
+}
+
+impl ProvingKeyFile {
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_key(path, b'p', &self.header, &self.key.to_bytes(SerdeFormat::RawBytes))
+    }
+    pub fn load(path: &Path) -> Result<Self> {
+        let (header, body) = read_key(path, b'p')?;
+        let key = ProvingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.lanes)
+            .map_err(|e| ProverError::Format(format!("{}: corrupt proving key: {e}", path.display())))?;
+        Ok(ProvingKeyFile { header, key })
+    }
+    /// Refuse a key made for another compiled model.
+    pub fn check_model(&self, c: &CompiledModel) -> Result<()> {
+        if self.header.circuit_digest != circuit_digest(c) {
+            return Err(ProverError::Format("the proving key was made for a different compiled model or settings; re-run setup".into()));
+        }
+        Ok(())
+    }
+}

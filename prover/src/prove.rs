@@ -1,0 +1,69 @@
+//! Proving: witness → instances → SHPLONK proof over the Keccak (EVM) transcript.
+
+use crate::artifacts::{fr_to_hex, ProofArtifact, PROOF_VERSION};
+use crate::error::{ProverError, Result};
+use crate::keys::{circuit_for, model_commitment, ProvingKeyFile};
+use crate::Srs;
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::create_proof;
+use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
+use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
+use halo2_proofs::transcript::TranscriptWriterBuffer;
+use ndarray::{ArrayD, IxDyn};
+use rand::SeedableRng;
+use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
+use zkinfer_circuits::public_instances;
+use zkinfer_onnx::artifacts::{CompiledModel, Witness};
+use zkinfer_onnx::quant::exec::{self, RangeMode};
+
+/// Prove one inference. The witness's outputs are re-derived from its inputs with the reference
+/// executor and must match (a stale or edited witness is refused rather than proven).
+pub fn prove(c: &CompiledModel, w: &Witness, pk: &ProvingKeyFile, srs: &Srs, binding: Fr) -> Result<ProofArtifact> {
+    pk.check_model(c)?;
+    let g = &c.graph;
+    if w.inputs.len() != g.inputs.len() {
+        return Err(ProverError::Format(format!("witness has {} inputs, the model {}", w.inputs.len(), g.inputs.len())));
+    }
+    let mut inputs = Vec::new();
+    for (v, &id) in w.inputs.iter().zip(&g.inputs) {
+        let shape = &g.values[id].shape;
+        let n: usize = shape.iter().product();
+        if v.len() != n {
+            return Err(ProverError::Format(format!("witness input `{}` has {} values, expected {n}", g.values[id].name, v.len())));
+        }
+        inputs.push(ArrayD::from_shape_vec(IxDyn(shape), v.clone()).expect("sizes agree"));
+    }
+    let ex = exec::run(g, &inputs, RangeMode::Enforce)?;
+    let outs: Vec<Vec<i64>> = ex.outputs.iter().map(|a| a.iter().copied().collect()).collect();
+    if outs != w.outputs {
+        return Err(ProverError::Format("the witness outputs do not follow from its inputs under this compiled model; re-run gen-witness".into()));
+    }
+    let circuit = circuit_for(c)?.with_witness(inputs.clone(), binding);
+    let instances = public_instances(g, &circuit.vis, &inputs, &ex.outputs, binding);
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message("proving");
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    let mut transcript = EvmTranscript::<G1Affine, _, _, _>::init(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, _, _, _, _>(
+        srs,
+        &pk.key,
+        &[circuit],
+        &[&[&instances]],
+        rand_chacha::ChaCha20Rng::from_entropy(),
+        &mut transcript,
+    )
+    .map_err(|e| ProverError::Halo2(format!("proving failed: {e}")))?;
+    let proof = transcript.finalize();
+    pb.finish_and_clear();
+    Ok(ProofArtifact {
+        version: PROOF_VERSION,
+        instances: instances.iter().map(fr_to_hex).collect(),
+        proof: format!("0x{}", hex::encode(&proof)),
+        binding: fr_to_hex(&binding),
+        outputs: outs,
+        rescaled_outputs: exec::dequantize_outputs(g, &ex.outputs).iter().map(|a| a.iter().copied().collect()).collect(),
+        model_commitment: format!("0x{}", hex::encode(model_commitment(pk.key.get_vk()))),
+        logrows: c.settings.run_args.logrows,
+    })
+}
+
