@@ -1,0 +1,121 @@
+//! Real proofs (KZG/SHPLONK) for the committed models the circuit supports: setup, prove and
+//! verify succeed; the proof's outputs equal the reference executor's; a tampered proof byte, a
+//! tampered instance and a changed binding are rejected; an instance >= the field modulus is an
+//! input error. SRS files are cached per k under the test target directory.
+use std::path::PathBuf;
+use zkinfer::prover::artifacts::fr_to_hex;
+use zkinfer::{Binding, InputData, RunArgs, Srs, Target, Visibility};
+
+fn models() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+/// Insecure test SRS for 2^k rows, cached on disk per k.
+fn srs(k: u32) -> Srs {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("srs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("k{k}.srs"));
+    if let Ok(s) = zkinfer::prover::load_srs(&path, k) {
+        return s;
+    }
+    let s = zkinfer::prover::gen_srs(k);
+    zkinfer::prover::save_srs(&s, &path).unwrap();
+    s
+}
+
+struct Run {
+    compiled: zkinfer::CompiledModel,
+    witness: zkinfer::Witness,
+    pk: zkinfer::ProvingKeyFile,
+    vk: zkinfer::VerifyingKeyFile,
+    srs: Srs,
+}
+
+fn setup(name: &str, ra: RunArgs) -> Run {
+    let dir = models().join(name);
+    let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
+    let data = InputData::load(dir.join("input.json")).unwrap();
+    let settings = zkinfer::gen_settings(&model, ra).unwrap();
+    let settings = zkinfer::calibrate_settings(&model, &data, &settings, Target::Resources).unwrap();
+    let compiled = zkinfer::compile(&model, &settings).unwrap();
+    let first: Vec<Vec<f64>> = data.samples(&model).unwrap()[0].iter().map(|a| a.iter().map(|&v| v as f64).collect()).collect();
+    let witness = zkinfer::gen_witness(&compiled, &InputData { input_data: first }).unwrap();
+    let srs = srs(compiled.settings.run_args.logrows);
+    let (pk, vk) = zkinfer::setup(&compiled, &srs).unwrap();
+    Run { compiled, witness, pk, vk, srs }
+}
+
+fn prove_and_tamper(name: &str, r: &Run) {
+    let binding = Binding::from(7);
+    let proof = zkinfer::prove(&r.compiled, &r.witness, &r.pk, &r.srs, binding).unwrap();
+    let v = zkinfer::verify(&proof, &r.vk, &r.srs).unwrap();
+    assert!(v.valid, "{name}: {v:?}");
+    if r.compiled.settings.run_args.output_visibility == Visibility::Public {
+        assert_eq!(proof.outputs, r.witness.outputs, "{name}: proof outputs differ from the reference executor");
+    }
+    assert_eq!(proof.binding, fr_to_hex(&binding));
+    // A flipped proof byte.
+    let mut bad = proof.clone();
+    let mut bytes = bad.proof_bytes().unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    bad.proof = format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    assert!(!zkinfer::verify(&bad, &r.vk, &r.srs).map(|v| v.valid).unwrap_or(false), "{name}: tampered proof accepted");
+    // Each public value changed by one: the first (input or output) and the binding (last).
+    for i in [0, proof.instances.len() - 1] {
+        let mut bad = proof.clone();
+        let x = zkinfer::prover::artifacts::fr_from_hex(&bad.instances[i]).unwrap() + Binding::one();
+        bad.instances[i] = fr_to_hex(&x);
+        assert!(!zkinfer::verify(&bad, &r.vk, &r.srs).unwrap().valid, "{name}: tampered instance {i} accepted");
+    }
+    // An instance at or above the field modulus is an input error, not a verdict.
+    let mut bad = proof.clone();
+    bad.instances[0] = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001".into();
+    let err = zkinfer::verify(&bad, &r.vk, &r.srs).unwrap_err();
+    assert!(err.to_string().contains("modulus"), "{err}");
+    eprintln!("{name}: logrows {} proof {} bytes ok", r.compiled.settings.run_args.logrows, proof.proof_bytes().unwrap().len());
+}
+
+#[test]
+fn committed_models_prove_and_verify() {
+    for name in ["digits_mlp", "digits_cnn", "logreg_sigmoid", "convnet_bn", "ops_activations", "ops_conv", "ops_pool", "ops_norm", "ops_shape", "ops_linear"] {
+        let r = setup(name, RunArgs::default());
+        prove_and_tamper(name, &r);
+    }
+}
+
+#[test]
+fn digits_mlp_visibilities_prove_and_verify() {
+    use Visibility::*;
+    for (input, param, output) in [(Private, Fixed, Public), (Public, Private, Public), (Public, Public, Public), (Private, Private, Public)] {
+        let ra = RunArgs { input_visibility: input, param_visibility: param, output_visibility: output, ..RunArgs::default() };
+        let r = setup("digits_mlp", ra);
+        prove_and_tamper(&format!("digits_mlp {input:?}/{param:?}/{output:?}"), &r);
+    }
+}
+
+#[test]
+fn keys_and_witnesses_of_other_models_are_refused() {
+    let a = setup("digits_mlp", RunArgs::default());
+    let b = setup("logreg_sigmoid", RunArgs::default());
+    let err = zkinfer::prove(&a.compiled, &a.witness, &b.pk, &a.srs, Binding::zero()).unwrap_err();
+    assert!(err.to_string().contains("different compiled model"), "{err}");
+    let mut w = a.witness.clone();
+    w.outputs[0][0] += 1;
+    let err = zkinfer::prove(&a.compiled, &w, &a.pk, &a.srs, Binding::zero()).unwrap_err();
+    assert!(err.to_string().contains("do not follow from its inputs"), "{err}");
+    // A proof checked against another model's verifying key is rejected or refused.
+    let proof = zkinfer::prove(&a.compiled, &a.witness, &a.pk, &a.srs, Binding::zero()).unwrap();
+    assert!(!zkinfer::verify(&proof, &b.vk, &b.srs).map(|v| v.valid).unwrap_or(false));
+}
+
+#[test]
+fn unsupported_models_are_rejected_at_compile() {
+    for (name, op) in [("ops_softmax", "Softmax"), ("ops_reduce", "ArgMax"), ("ops_elementwise", "Div")] {
+        let dir = models().join(name);
+        let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
+        let settings = zkinfer::gen_settings(&model, RunArgs::default()).unwrap();
+        let err = zkinfer::compile(&model, &settings).unwrap_err().to_string();
+        assert!(err.contains(op) && err.contains("cannot be proven yet"), "{err}");
+    }
+}
