@@ -78,7 +78,10 @@ fn prove_and_tamper(name: &str, r: &Run) {
 
 #[test]
 fn committed_models_prove_and_verify() {
-    for name in ["digits_mlp", "digits_cnn", "logreg_sigmoid", "convnet_bn", "ops_activations", "ops_conv", "ops_pool", "ops_norm", "ops_shape", "ops_linear"] {
+    for name in [
+        "digits_mlp", "digits_cnn", "logreg_sigmoid", "convnet_bn", "ops_activations", "ops_conv", "ops_pool", "ops_norm", "ops_shape",
+        "ops_linear", "ops_softmax", "ops_softmax_legacy", "ops_reduce", "ops_elementwise", "ops_legacy",
+    ] {
         let r = setup(name, RunArgs::default());
         prove_and_tamper(name, &r);
     }
@@ -110,12 +113,11 @@ fn keys_and_witnesses_of_other_models_are_refused() {
 }
 
 #[test]
-fn unsupported_models_are_rejected_at_compile() {
-    for (name, op) in [("ops_softmax", "Softmax"), ("ops_reduce", "ArgMax"), ("ops_elementwise", "Div")] {
-        let dir = models().join(name);
-        let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
-        let settings = zkinfer::gen_settings(&model, RunArgs::default()).unwrap();
-        let err = zkinfer::compile(&model, &settings).unwrap_err().to_string();
-        assert!(err.contains(op) && err.contains("cannot be proven yet"), "{err}");
-    }
+fn hashed_visibility_is_rejected_at_compile() {
+    let dir = models().join("digits_mlp");
+    let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
+    let ra = RunArgs { param_visibility: Visibility::Hashed, ..RunArgs::default() };
+    let settings = zkinfer::gen_settings(&model, ra).unwrap();
+    let err = zkinfer::compile(&model, &settings).unwrap_err().to_string();
+    assert!(err.contains("hashed") && err.contains("not supported yet"), "{err}");
 }

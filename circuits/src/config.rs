@@ -12,6 +12,8 @@
 //! * `dot_fixed` — `acc = acc_prev + Σ_i a_i·ck_i` (dot products with weights in the verifying key);
 //! * `div`    — on lane 0, with divisor `d = ck_0 > 0`: `2·a + d = 2d·o + b`, i.e.
 //!   `o = floor((2a + d) / 2d)` (rounded division) provided the lookups below hold.
+//! * `vdiv`   — the same with a runtime divisor `d = acc`: `2·a + acc = 2·acc·o + b`; the layout
+//!   adds a row proving `2·acc − 1 − b >= 0`, so `0 <= b < 2·acc` and `acc >= 1`.
 //!
 //! Lookups (lane 0, each gated by a selector and tagged by a fixed column naming the table):
 //! * `function` — `(tag, a_0, o_0)` is a row of a function table `(tag, x, f(x))`, `x` over the
@@ -38,6 +40,7 @@ pub struct ModelConfig {
     pub q_dot: Selector,
     pub q_dot_fixed: Selector,
     pub q_div: Selector,
+    pub q_vdiv: Selector,
     pub q_fn: Selector,
     pub t_fn: Column<Fixed>,
     pub q_quot: Selector,
@@ -76,6 +79,7 @@ impl ModelConfig {
         let q_dot = meta.selector();
         let q_dot_fixed = meta.selector();
         let q_div = meta.selector();
+        let q_vdiv = meta.selector();
         let q_fn = meta.complex_selector();
         let q_quot = meta.complex_selector();
         let q_rem = meta.complex_selector();
@@ -119,6 +123,13 @@ impl ModelConfig {
             let two = Expression::Constant(Fr::from(2));
             vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
         });
+        meta.create_gate("vdiv", |m| {
+            let q = m.query_selector(q_vdiv);
+            let (n, r, quot) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
+            let d = m.query_advice(acc, Rotation::cur());
+            let two = Expression::Constant(Fr::from(2));
+            vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
+        });
         meta.lookup_any("function", |m| {
             let q = m.query_selector(q_fn);
             let t = m.query_fixed(t_fn, Rotation::cur());
@@ -155,6 +166,7 @@ impl ModelConfig {
             q_dot,
             q_dot_fixed,
             q_div,
+            q_vdiv,
             q_fn,
             t_fn,
             q_quot,

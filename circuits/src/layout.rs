@@ -231,6 +231,61 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(self.advice(cfg.o[0], row, q))
     }
 
+    /// `round(n / d)` for a runtime divisor `d >= 1` (gate `vdiv`): quotient in the lookup range,
+    /// remainder `b` and slack `2d − 1 − b` in the non-negative range.
+    pub fn vdiv(&mut self, n: &Wire, d: &Wire) -> Result<Wire, Error> {
+        let cfg = self.cfg;
+        let nonneg = self.tables.nonneg_tag() as i64;
+        let row = self.take_row();
+        self.enable(cfg.q_vdiv, row)?;
+        self.enable(cfg.q_quot, row)?;
+        self.enable(cfg.q_rem, row)?;
+        self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
+        self.fixed(cfg.t_rem, row, nonneg);
+        self.copy(cfg.a[0], row, n);
+        self.copy(cfg.acc, row, d);
+        let q = match (n.value, d.value) {
+            (Some(x), Some(dv)) if dv != 0 => Some(div_round(x as i128, dv as i128).expect("d != 0")),
+            (Some(_), Some(_)) => Some(0),
+            _ => None,
+        };
+        let r = match (n.value, d.value, q) {
+            (Some(x), Some(dv), Some(q)) => Some(2 * x + dv - 2 * dv * q),
+            _ => None,
+        };
+        let rw = self.advice(cfg.b[0], row, r);
+        let quot = self.advice(cfg.o[0], row, q);
+        // Slack row: o = 2·d − 1 − r, in the non-negative range.
+        let row = self.take_row();
+        self.enable(cfg.q_arith, row)?;
+        self.enable(cfg.q_quot, row)?;
+        self.fixed(cfg.t_quot, row, nonneg);
+        self.copy(cfg.a[0], row, d);
+        self.copy(cfg.b[0], row, &rw);
+        self.fixed(cfg.cl[0], row, 2);
+        self.fixed(cfg.cr[0], row, -1);
+        self.fixed(cfg.ck[0], row, -1);
+        let slack = match (d.value, r) {
+            (Some(dv), Some(r)) => Some(2 * dv - 1 - r),
+            _ => None,
+        };
+        self.advice(cfg.o[0], row, slack);
+        Ok(quot)
+    }
+
+    /// Range-check `x` over the lookup range (an identity row with the quotient-range lookup).
+    pub fn range_check(&mut self, x: &Wire) -> Result<(), Error> {
+        let cfg = self.cfg;
+        let row = self.take_row();
+        self.enable(cfg.q_arith, row)?;
+        self.enable(cfg.q_quot, row)?;
+        self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
+        self.copy(cfg.a[0], row, x);
+        self.fixed(cfg.cl[0], row, 1);
+        self.advice(cfg.o[0], row, x.value);
+        Ok(())
+    }
+
     /// `f(x)` by table lookup (x must lie in the lookup range).
     pub fn lookup(&mut self, x: &Wire, f: &FnKind) -> Result<Wire, Error> {
         let cfg = self.cfg;

@@ -278,6 +278,9 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
             None => vec![None; n],
         };
         let wires = ctx.lay.witnesses(&data);
+        for w in &wires {
+            ctx.lay.range_check(w)?;
+        }
         if c.vis.input == Visibility::Public {
             for (j, w) in wires.iter().enumerate() {
                 ctx.lay.expose(w, il.inputs[k] + j);
@@ -402,6 +405,17 @@ fn sums(ctx: &mut Ctx, x: &ArrayD<Elem>, groups: &[Vec<usize>]) -> Result<Vec<Wi
         out.push(ctx.lay.dot(&terms, &Elem::K(0))?);
     }
     Ok(out)
+}
+
+/// Flat index groups of softmax lanes: along `axis`, or (opset < 13) over all axes from `axis`.
+fn lane_groups(shape: &[usize], axis: usize, flatten: bool) -> Vec<Vec<usize>> {
+    let n: usize = shape.iter().product();
+    if flatten {
+        let outer: usize = shape[..axis].iter().product();
+        let inner = n / outer.max(1);
+        return (0..outer).map(|o| (o * inner..(o + 1) * inner).collect()).collect();
+    }
+    indices(shape).lanes(ndarray::Axis(axis)).into_iter().map(|l| l.iter().copied().collect()).collect()
 }
 
 fn from_vec(shape: &[usize], v: Vec<Wire>) -> ArrayD<Elem> {
@@ -563,8 +577,90 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
         QOp::Tile { repeats } => one(shape::tile(x, repeats).map_err(kerr)?),
         QOp::Expand { shape: s } => one(shape::expand(x, s).map_err(kerr)?),
         QOp::Pad { mode, pads, value } => one(shape::pad(x, *mode, pads, Elem::K(*value)).map_err(kerr)?),
-        QOp::Div { .. } | QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::ArgMax { .. } => {
-            Err(kerr(format!("{} is not proven yet", node.op.name())))
+        QOp::Div { shift } => {
+            // n' = sign(b)·a·2^shift, d = |b|: the executor's div_round(a·2^shift, b).
+            let a = ctx.wires(&broadcast::broadcast_to(x, &out_shape).map_err(kerr)?)?;
+            let b = ctx.wires(&broadcast::broadcast_to(&ins[1], &out_shape).map_err(kerr)?)?;
+            let mut out = Vec::with_capacity(a.len());
+            for (aw, bw) in a.iter().zip(&b) {
+                let d = ctx.lay.lookup(bw, &FnKind::Abs)?;
+                let sg = ctx.lay.lookup(bw, &FnKind::Sign)?;
+                let n = ctx.lay.arith(&[ArithOp { a: Some(sg), b: Some(aw.clone()), cm: 1i64 << shift, ..Default::default() }])?.remove(0);
+                out.push(ctx.lay.vdiv(&n, &d)?);
+            }
+            one(from_vec(&out_shape, out))
+        }
+        QOp::Softmax { axis, flatten, in_scale, out_scale } | QOp::LogSoftmax { axis, flatten, in_scale, out_scale } => {
+            let soft = matches!(node.op, QOp::Softmax { .. });
+            let flat = ctx.wires(x)?;
+            let groups = lane_groups(x.shape(), *axis, *flatten);
+            let exp = FnKind::Act { act: zkinfer_onnx::activation::Activation::Exp, in_scale: *in_scale, out_scale: *out_scale };
+            let mut out: Vec<Option<Wire>> = vec![None; flat.len()];
+            let gw: Vec<Vec<Wire>> = groups.iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect();
+            let maxes = ctx.group_max(&gw)?;
+            for (g, m) in groups.iter().zip(maxes) {
+                let diffs: Vec<ArithOp> = g.iter().map(|&i| ArithOp { a: Some(flat[i].clone()), b: Some(m.clone()), cl: 1, cr: -1, ..Default::default() }).collect();
+                let d = ctx.lay.arith(&diffs)?;
+                let mut e = Vec::with_capacity(d.len());
+                for w in &d {
+                    e.push(ctx.lay.lookup(w, &exp)?);
+                }
+                let terms: Vec<(Wire, Elem)> = e.iter().map(|w| (w.clone(), Elem::K(1))).collect();
+                let sum = ctx.lay.dot(&terms, &Elem::K(0))?;
+                ctx.lay.range_check(&sum)?;
+                if soft {
+                    let scaled: Vec<ArithOp> = e.iter().map(|w| ArithOp { a: Some(w.clone()), cl: 1i64 << out_scale, ..Default::default() }).collect();
+                    let scaled = ctx.lay.arith(&scaled)?;
+                    for (&i, n) in g.iter().zip(&scaled) {
+                        out[i] = Some(ctx.lay.vdiv(n, &sum)?);
+                    }
+                } else {
+                    let ln = FnKind::Act { act: zkinfer_onnx::activation::Activation::Ln, in_scale: *out_scale, out_scale: *out_scale };
+                    let l = ctx.lay.lookup(&sum, &ln)?;
+                    for (&i, dw) in g.iter().zip(&d) {
+                        let aligned = if in_scale > out_scale {
+                            ctx.lay.div(dw, 1i64 << (in_scale - out_scale))?
+                        } else {
+                            ctx.lay.arith(&[ArithOp { a: Some(dw.clone()), cl: 1i64 << (out_scale - in_scale), ..Default::default() }])?.remove(0)
+                        };
+                        out[i] = Some(ctx.lay.arith(&[ArithOp { a: Some(aligned), b: Some(l.clone()), cl: 1, cr: -1, ..Default::default() }])?.remove(0));
+                    }
+                }
+            }
+            one(from_vec(x.shape(), out.into_iter().map(|w| w.expect("every element in one lane")).collect()))
+        }
+        QOp::ArgMax { axis, keepdims, select_last_index } => {
+            let groups = reduce::reduce(&indices(x.shape()), &[*axis], *keepdims, |v| v.to_vec()).map_err(kerr)?;
+            let flat = ctx.wires(x)?;
+            let gw: Vec<Vec<Wire>> = groups.iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect();
+            let maxes = ctx.group_max(&gw)?;
+            let mut out = Vec::with_capacity(gw.len());
+            for (g, m) in gw.iter().zip(maxes) {
+                // z_j = [m == x_j]; f_j = z_j · p_j keeps the first hit (p_0 = 1, p_{j+1} = p_j − f_j);
+                // the index is Σ j·f_j. select_last_index scans from the end.
+                let order: Vec<usize> = if *select_last_index { (0..g.len()).rev().collect() } else { (0..g.len()).collect() };
+                let mut terms = Vec::with_capacity(g.len());
+                let mut p: Option<Wire> = None;
+                for &j in &order {
+                    let d = ctx.lay.arith(&[ArithOp { a: Some(m.clone()), b: Some(g[j].clone()), cl: 1, cr: -1, ..Default::default() }])?.remove(0);
+                    let z = ctx.lay.lookup(&d, &FnKind::IsZero)?;
+                    let (f, next) = match &p {
+                        None => {
+                            let next = ctx.lay.arith(&[ArithOp { a: Some(z.clone()), cl: -1, ck: 1, ..Default::default() }])?.remove(0);
+                            (z, next)
+                        }
+                        Some(pw) => {
+                            let f = ctx.lay.arith(&[ArithOp { a: Some(z), b: Some(pw.clone()), cm: 1, ..Default::default() }])?.remove(0);
+                            let next = ctx.lay.arith(&[ArithOp { a: Some(pw.clone()), b: Some(f.clone()), cl: 1, cr: -1, ..Default::default() }])?.remove(0);
+                            (f, next)
+                        }
+                    };
+                    p = Some(next);
+                    terms.push((f, Elem::K(j as i64)));
+                }
+                out.push(ctx.lay.dot(&terms, &Elem::K(0))?);
+            }
+            one(from_vec(groups.shape(), out))
         }
     }
 }

@@ -16,6 +16,10 @@ pub enum FnKind {
     Relu,
     Abs,
     Clip { lo: Option<i64>, hi: Option<i64> },
+    /// -1, 0 or 1.
+    Sign,
+    /// 1 if `x == 0`, else 0.
+    IsZero,
     Act { act: Activation, in_scale: u32, out_scale: u32 },
 }
 
@@ -26,6 +30,8 @@ impl FnKind {
             FnKind::Relu => x.max(0),
             FnKind::Abs => x.abs(),
             FnKind::Clip { lo, hi } => x.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)),
+            FnKind::Sign => x.signum(),
+            FnKind::IsZero => (x == 0) as i64,
             FnKind::Act { act, in_scale, out_scale } => rules::lookup(act, x, *in_scale, *out_scale),
         }
     }
@@ -67,6 +73,12 @@ impl Tables {
             }
         };
         i as u64 + 2
+    }
+    /// Tag of the non-negative range `[0, 2M)`, `M = max(|lo|, hi + 1)`: it holds every remainder
+    /// and slack of a division by a divisor within the lookup range.
+    pub fn nonneg_tag(&mut self) -> u64 {
+        let m = self.lo.unsigned_abs().max((self.hi + 1).unsigned_abs()) as i64;
+        self.rem_tag(m)
     }
     pub fn domain(&self) -> usize {
         (self.hi - self.lo + 1) as usize

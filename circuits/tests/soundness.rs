@@ -22,6 +22,8 @@ enum Case {
     Max { a: i64, b: i64 },
     /// a·b + 3 with the arith gate.
     Arith,
+    /// round(n / d) for a runtime divisor d.
+    VDiv { n: i64, d: i64 },
 }
 
 /// Which cell of the case's output row to corrupt, and by how much.
@@ -99,6 +101,11 @@ impl Circuit<Fr> for T {
                         assert_eq!(m.value, Some(a.max(b)));
                         (m.clone(), m.cell.row_offset)
                     }
+                    Case::VDiv { n, d } => {
+                        let v = ins(&mut lay, &[n, d]);
+                        let o = lay.vdiv(&v[0], &v[1])?;
+                        (o.clone(), o.cell.row_offset)
+                    }
                     Case::Arith => {
                         let v = ins(&mut lay, &[6, -7]);
                         let o = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cm: 1, ck: 3, ..Default::default() }])?.remove(0);
@@ -115,7 +122,7 @@ impl Circuit<Fr> for T {
                     None => {}
                     Some(Tamper::Output(delta)) => set(&mut region, advice(out.cell.column), r, out.value.unwrap() + delta),
                     Some(Tamper::ShiftQuotient) => {
-                        let Case::Div { n, d } = self.case else { unreachable!() };
+                        let (Case::Div { n, d } | Case::VDiv { n, d }) = self.case else { unreachable!() };
                         let q = out.value.unwrap() + 1;
                         set(&mut region, cfg.o[0], r, q);
                         set(&mut region, cfg.b[0], r, 2 * n + d - 2 * d * q);
@@ -196,4 +203,16 @@ fn max_via_relu() {
 #[test]
 fn arith_gate() {
     fails_with(Case::Arith, Tamper::Output(1), "arith");
+}
+
+#[test]
+fn runtime_division() {
+    let c = Case::VDiv { n: 1000, d: 37 };
+    fails_with(c, Tamper::Output(1), "vdiv");
+    // Quotient and remainder moved together keep the gate true; the remainder range catches it.
+    fails_with(c, Tamper::ShiftQuotient, "remainder range");
+    fails_with(Case::VDiv { n: -500, d: 3 }, Tamper::Output(-1), "vdiv");
+    // A zero divisor cannot satisfy the slack row 2d - 1 - r >= 0.
+    let err = run(Case::VDiv { n: 5, d: 0 }, None).unwrap_err();
+    assert!(err.contains("quotient range"), "{err}");
 }

@@ -99,6 +99,14 @@ pub fn run(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode) -> Result<Execut
     }
     let (lo, hi) = q.params.lookup_range;
     let mut max_checked = 0i64;
+    // Model inputs are range-checked in the circuit, so a private input cannot be an arbitrary
+    // field element.
+    for (&id, x) in q.inputs.iter().zip(inputs) {
+        let name = &q.values[id].name;
+        let mut chk = Checker { lo, hi, mode, max_abs: 0, node: name, op: "input" };
+        chk.check_all(x)?;
+        max_checked = max_checked.max(chk.max_abs);
+    }
     let mut max_any = inputs.iter().flat_map(|a| a.iter()).fold(0i64, |m, v| m.max(v.saturating_abs()));
     for node in &q.nodes {
         let ins: Vec<ArrayD<i64>> = node
@@ -246,6 +254,7 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
             one(x.mapv(|v| lookup(act, v, *in_scale, *out_scale)))
         }
         QOp::Div { shift } => {
+            c.check_all(&ins[1])?;
             let r = c.kernel(broadcast::try_zip_with(x, &ins[1], |&a, &b| div_round((a as i128) << shift, b as i128).ok_or(())))?;
             let y = r.map_err(|_| c.arith("division by zero"))?;
             c.check_all(&y)?;
@@ -254,25 +263,24 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         QOp::Softmax { axis, flatten, in_scale, out_scale } | QOp::LogSoftmax { axis, flatten, in_scale, out_scale } => {
             let soft = matches!(op, QOp::Softmax { .. });
             let y = lanes(x, *axis, *flatten, |v| {
-                let m = *v.iter().max().expect("non-empty lane");
+                let m = running_max(v, c)?;
                 let mut e = Vec::with_capacity(v.len());
                 for &xi in v {
                     let d = xi - m;
                     c.check(d)?;
                     e.push(lookup(&Activation::Exp, d, *in_scale, *out_scale));
                 }
-                let sum: i128 = e.iter().map(|&v| v as i128).sum();
+                let sum = i64::try_from(e.iter().map(|&v| v as i128).sum::<i128>()).map_err(|_| c.arith("softmax sum overflow"))?;
+                c.check(sum)?;
                 if soft {
                     let mut out = Vec::with_capacity(v.len());
                     for &ei in &e {
-                        let yi = div_round((ei as i128) << out_scale, sum).ok_or_else(|| c.arith("softmax sum is zero"))?;
+                        let yi = div_round((ei as i128) << out_scale, sum as i128).ok_or_else(|| c.arith("softmax sum is zero"))?;
                         c.check(yi)?;
                         out.push(yi);
                     }
                     Ok(out)
                 } else {
-                    let sum = i64::try_from(sum).map_err(|_| c.arith("softmax sum overflow"))?;
-                    c.check(sum)?;
                     let l = lookup(&Activation::Ln, sum, *out_scale, *out_scale);
                     Ok(v.iter().map(|&xi| align(xi - m, *in_scale, *out_scale) - l).collect())
                 }
@@ -313,6 +321,14 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         }
         QOp::ArgMax { axis, keepdims, select_last_index } => {
             c.check_all(x)?;
+            // The circuit compares every element with the running maximum m: m - x must be in range.
+            let m = reduce::reduce(x, &[*axis], true, |g| running_max(g, c));
+            let m = c.kernel(m)?;
+            let dim = m.raw_dim();
+            let mv: Result<Vec<i64>> = m.into_iter().collect();
+            let m = ArrayD::from_shape_vec(dim, mv?).expect("sizes agree");
+            let diffs = c.kernel(broadcast::zip_with(&m, x, |&a, &b| a - b))?;
+            c.check_all(&diffs)?;
             one(c.kernel(reduce::argmax(x, *axis, *keepdims, *select_last_index))?)
         }
         QOp::Reshape { shape: s } => one(c.kernel(shape::reshape(x, s))?),

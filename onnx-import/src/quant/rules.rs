@@ -11,6 +11,7 @@
 //! * **Lookup** of a function `f` from scale `a` to scale `b`:
 //!   `clamp(round(f(X / 2^a) · 2^b), -2^40, 2^40)`; a NaN maps to 0. The input must lie in the
 //!   calibrated lookup range `[lo, hi]`, else execution stops with an error asking to re-calibrate.
+//! * Model inputs, divisors of runtime divisions and softmax sums must lie in the lookup range.
 //! * Comparisons (relu, max, pooling max, argmax, clip, abs) are exact on integers; their inputs must
 //!   lie in the lookup range too, because the circuit proves them with lookups over it. A maximum is
 //!   a running fold `m ← m + relu(v − m)` (a minimum `m ← m − relu(m − v)`), and every difference
