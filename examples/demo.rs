@@ -1,8 +1,9 @@
-//! End-to-end demo on the bundled digits MLP: import → calibrate → compile → witness, with the
-//! quantized model's accuracy on the whole digits test split.
+//! End-to-end demo on the bundled digits MLP: import → calibrate → compile → witness (with the
+//! quantized model's accuracy on the whole digits test split) → keys → proof → native
+//! verification, plus a tampered proof being rejected.
 //!
-//! Run with `cargo run --release --example demo`. Proving and verification (native and in the
-//! embedded EVM) join this demo as the circuit, prover and verifier crates land.
+//! Run with `cargo run --release --example demo`. Verification in the embedded EVM joins this
+//! demo with the Solidity verifier (issue 4).
 
 use zkinfer::{InputData, RunArgs, Target};
 
@@ -43,5 +44,22 @@ fn main() -> zkinfer::Result<()> {
     let first = InputData { input_data: vec![split.input_data[0][..64].to_vec()] };
     let w = zkinfer::gen_witness(&compiled, &first)?;
     println!("first test digit (label {}): logits {:?}", split.labels[0], w.rescaled_outputs[0]);
+
+    let k = compiled.settings.run_args.logrows;
+    println!("\ngenerating an INSECURE development SRS for 2^{k} rows (use a ceremony SRS in production)");
+    let srs = zkinfer::prover::gen_srs(k);
+    let t = std::time::Instant::now();
+    let (pk, vk) = zkinfer::setup(&compiled, &srs)?;
+    println!("setup: {:.2} s; model commitment 0x{}", t.elapsed().as_secs_f64(), vk.commitment().iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let t = std::time::Instant::now();
+    let proof = zkinfer::prove(&compiled, &w, &pk, &srs, zkinfer::Binding::zero())?;
+    println!("prove: {:.2} s, {} proof bytes, public outputs {:?}", t.elapsed().as_secs_f64(), proof.proof_bytes()?.len(), proof.rescaled_outputs[0]);
+    let t = std::time::Instant::now();
+    let verdict = zkinfer::verify(&proof, &vk, &srs)?;
+    println!("verify (native): {} in {:.1} ms", if verdict.valid { "VALID" } else { "INVALID" }, t.elapsed().as_secs_f64() * 1e3);
+    let mut forged = proof.clone();
+    forged.instances[64] = zkinfer::prover::artifacts::fr_to_hex(&(zkinfer::prover::artifacts::fr_from_hex(&forged.instances[64])? + zkinfer::Binding::one()));
+    println!("verify with a forged output logit: {}", if zkinfer::verify(&forged, &vk, &srs)?.valid { "VALID (bug!)" } else { "rejected" });
+    assert!(verdict.valid);
     Ok(())
 }

@@ -150,3 +150,50 @@ fn corrupt_artifacts_are_one_line_errors() {
     let err = fails(&["gen-settings", "-M", model, "--input-visibility", "fixed"], dir);
     assert!(err.contains("only params can be `fixed`"), "{err}");
 }
+
+/// The proving commands end to end through the CLI, and `verify`'s exit codes: 0 valid,
+/// 1 invalid, 2 input error; `--json` gives a machine-readable verdict.
+#[test]
+fn prove_and_verify_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = models().join("digits_mlp");
+    let model = m.join("model.onnx");
+    let model = model.to_str().unwrap();
+    let input = m.join("input.json");
+    ok(&["gen-settings", "-M", model, "-O", "settings.json"], dir);
+    ok(&["calibrate-settings", "-M", model, "-D", input.to_str().unwrap(), "--settings-path", "settings.json"], dir);
+    ok(&["compile-circuit", "-M", model, "-S", "settings.json", "--compiled-circuit", "model.compiled"], dir);
+    let data: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&input).unwrap()).unwrap();
+    let first: Vec<f64> = serde_json::from_value::<Vec<f64>>(data["input_data"][0].clone()).unwrap()[..64].to_vec();
+    std::fs::write(dir.join("one.json"), serde_json::json!({ "input_data": [first] }).to_string()).unwrap();
+    ok(&["gen-witness", "-D", "one.json", "-M", "model.compiled", "-O", "witness.json"], dir);
+    assert!(ok(&["mock", "-M", "model.compiled", "-W", "witness.json"], dir).contains("satisfied"));
+    let compiled: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("model.compiled")).unwrap()).unwrap();
+    let k = compiled["settings"]["run_args"]["logrows"].to_string();
+    ok(&["gen-srs", "--logrows", &k, "--srs-path", "kzg.srs"], dir);
+    let out = ok(&["setup", "-M", "model.compiled", "--srs-path", "kzg.srs", "--vk-path", "vk.key", "--pk-path", "pk.key"], dir);
+    assert!(out.contains("model commitment: 0x"), "{out}");
+    ok(&["prove", "-M", "model.compiled", "--witness", "witness.json", "--pk-path", "pk.key", "--proof-path", "proof.json", "--srs-path", "kzg.srs", "--binding", "0x2a"], dir);
+    let verify = ["verify", "--proof-path", "proof.json", "--settings-path", "settings.json", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--json"];
+    let v: serde_json::Value = serde_json::from_str(&ok(&verify, dir)).unwrap();
+    assert_eq!(v["valid"], true);
+    // A tampered public value: checked and rejected, exit 1.
+    let mut p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("proof.json")).unwrap()).unwrap();
+    let last = p["instances"].as_array().unwrap().len() - 1;
+    p["instances"][last] = serde_json::json!("0x2b");
+    std::fs::write(dir.join("proof.json"), p.to_string()).unwrap();
+    let o = zk(&verify, dir);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    // An instance >= the field modulus: not checkable, exit 2.
+    p["instances"][last] = serde_json::json!("0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001");
+    std::fs::write(dir.join("proof.json"), p.to_string()).unwrap();
+    let err = fails(&verify, dir);
+    assert!(err.contains("modulus"), "{err}");
+    // Corrupt key file: exit 2.
+    std::fs::write(dir.join("vk.key"), b"junk").unwrap();
+    let err = fails(&verify, dir);
+    assert!(err.contains("not a zkinfer verifying key"), "{err}");
+}
