@@ -50,7 +50,7 @@ fn main() -> zkinfer::Result<()> {
     let srs = zkinfer::prover::gen_srs(k);
     let t = std::time::Instant::now();
     let (pk, vk) = zkinfer::setup(&compiled, &srs)?;
-    println!("setup: {:.2} s; model commitment 0x{}", t.elapsed().as_secs_f64(), vk.commitment().iter().map(|b| format!("{b:02x}")).collect::<String>());
+    println!("setup: {:.2} s; model commitment 0x{}", t.elapsed().as_secs_f64(), vk.commitment(None).iter().map(|b| format!("{b:02x}")).collect::<String>());
     let t = std::time::Instant::now();
     let proof = zkinfer::prove(&compiled, &w, &pk, &srs, zkinfer::Binding::zero())?;
     println!("prove: {:.2} s, {} proof bytes, public outputs {:?}", t.elapsed().as_secs_f64(), proof.proof_bytes()?.len(), proof.rescaled_outputs[0]);

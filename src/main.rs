@@ -209,7 +209,8 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             pk.save(&pk_path)?;
             vk.save(&vk_path)?;
             println!("wrote {} and {}", pk_path.display(), vk_path.display());
-            println!("model commitment: 0x{}", hex_string(&vk.commitment()));
+            let ph = zkinfer::prover::params_hash(&c);
+            println!("model commitment: 0x{}", hex_string(&vk.commitment(ph.as_ref())));
         }
         Cmd::Mock { compiled_circuit, witness } => {
             let c = zkinfer::CompiledModel::load(&compiled_circuit)?;

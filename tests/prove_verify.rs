@@ -112,12 +112,21 @@ fn keys_and_witnesses_of_other_models_are_refused() {
     assert!(!zkinfer::verify(&proof, &b.vk, &b.srs).map(|v| v.valid).unwrap_or(false));
 }
 
+/// Hashed params: the proof carries the params' Poseidon hash, the model commitment covers it,
+/// and a proof whose params hash is changed is rejected.
 #[test]
-fn hashed_visibility_is_rejected_at_compile() {
-    let dir = models().join("digits_mlp");
-    let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
-    let ra = RunArgs { param_visibility: Visibility::Hashed, ..RunArgs::default() };
-    let settings = zkinfer::gen_settings(&model, ra).unwrap();
-    let err = zkinfer::compile(&model, &settings).unwrap_err().to_string();
-    assert!(err.contains("hashed") && err.contains("not supported yet"), "{err}");
+fn hashed_visibilities_prove_and_verify() {
+    use Visibility::*;
+    for (input, param, output) in [(Public, Hashed, Public), (Hashed, Hashed, Hashed)] {
+        let ra = RunArgs { input_visibility: input, param_visibility: param, output_visibility: output, ..RunArgs::default() };
+        let r = setup("digits_mlp", ra);
+        prove_and_tamper(&format!("digits_mlp {input:?}/{param:?}/{output:?}"), &r);
+        let proof = zkinfer::prove(&r.compiled, &r.witness, &r.pk, &r.srs, Binding::zero()).unwrap();
+        let ph = zkinfer::prover::params_hash(&r.compiled).expect("hashed params");
+        let i = r.vk.header.params_hash_instance.expect("params hash instance");
+        assert_eq!(proof.instances[i], fr_to_hex(&ph));
+        let commitment = format!("0x{}", r.vk.commitment(Some(&ph)).iter().map(|b| format!("{b:02x}")).collect::<String>());
+        assert_eq!(proof.model_commitment, commitment);
+        assert_ne!(r.vk.commitment(Some(&ph)), r.vk.commitment(None));
+    }
 }

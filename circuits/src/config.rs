@@ -15,6 +15,13 @@
 //! * `vdiv`   — the same with a runtime divisor `d = acc`: `2·a + acc = 2·acc·o + b`; the layout
 //!   adds a row proving `2·acc − 1 − b >= 0`, so `0 <= b < 2·acc` and `acc >= 1`.
 //!
+//! * `poseidon_full` / `poseidon_partial` (only in circuits with hashed visibility) — one Poseidon
+//!   round from the state `(a_0, b_0, o_0)` on this row to the next row, round constants in
+//!   `(cl_0, cr_0, cm_0)`, squares witnessed in `sq_j = (s_j + c_j)^2`:
+//!   `next_i = Σ_j M_ij · S_j` with `S_j = sq_j^2 · (s_j + c_j) = (s_j + c_j)^5` for every `j` in full
+//!   rounds and only for `j = 0` in partial rounds (`S_j = s_j + c_j` otherwise). Witnessing the
+//!   squares keeps every gate at degree 4.
+//!
 //! Lookups (lane 0, each gated by a selector and tagged by a fixed column naming the table):
 //! * `function` — `(tag, a_0, o_0)` is a row of a function table `(tag, x, f(x))`, `x` over the
 //!   lookup range (relu, abs, clip, and every quantized activation);
@@ -41,6 +48,9 @@ pub struct ModelConfig {
     pub q_dot_fixed: Selector,
     pub q_div: Selector,
     pub q_vdiv: Selector,
+    /// Poseidon round selectors (full, partial) and the square columns, present when the circuit
+    /// hashes something.
+    pub q_poseidon: Option<(Selector, Selector, [Column<Advice>; 3])>,
     pub q_fn: Selector,
     pub t_fn: Column<Fixed>,
     pub q_quot: Selector,
@@ -57,7 +67,7 @@ pub struct ModelConfig {
 }
 
 impl ModelConfig {
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, lanes: usize) -> ModelConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, lanes: usize, poseidon: bool) -> ModelConfig {
         let lanes = lanes.max(1);
         let adv = |meta: &mut ConstraintSystem<Fr>| {
             let c = meta.advice_column();
@@ -130,6 +140,42 @@ impl ModelConfig {
             let two = Expression::Constant(Fr::from(2));
             vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
         });
+        let q_poseidon = poseidon.then(|| {
+            // Complex selectors: a simple selector cannot be compressed next to a degree-5 expression.
+            let (qf, qp) = (meta.complex_selector(), meta.complex_selector());
+            let sq = [meta.advice_column(), meta.advice_column(), meta.advice_column()];
+            let c = crate::poseidon::constants();
+            for (name, sel, full) in [("poseidon_full", qf, true), ("poseidon_partial", qp, false)] {
+                meta.create_gate(name, |m| {
+                    let q = m.query_selector(sel);
+                    let cur = [a[0], b[0], o[0]].map(|col| m.query_advice(col, Rotation::cur()));
+                    let next = [a[0], b[0], o[0]].map(|col| m.query_advice(col, Rotation::next()));
+                    let rc = [cl[0], cr[0], cm[0]].map(|col| m.query_fixed(col, Rotation::cur()));
+                    let sqv = sq.map(|col| m.query_advice(col, Rotation::cur()));
+                    let mut constraints = Vec::new();
+                    let t: Vec<Expression<Fr>> = (0..3)
+                        .map(|j| {
+                            let x = cur[j].clone() + rc[j].clone();
+                            if full || j == 0 {
+                                constraints.push(q.clone() * (sqv[j].clone() - x.clone() * x.clone()));
+                                sqv[j].clone() * sqv[j].clone() * x
+                            } else {
+                                x
+                            }
+                        })
+                        .collect();
+                    for i in 0..3 {
+                        let mut sum = Expression::Constant(Fr::zero());
+                        for (j, tj) in t.iter().enumerate() {
+                            sum = sum + Expression::Constant(c.mds[i][j]) * tj.clone();
+                        }
+                        constraints.push(q.clone() * (next[i].clone() - sum));
+                    }
+                    constraints
+                });
+            }
+            (qf, qp, sq)
+        });
         meta.lookup_any("function", |m| {
             let q = m.query_selector(q_fn);
             let t = m.query_fixed(t_fn, Rotation::cur());
@@ -167,6 +213,7 @@ impl ModelConfig {
             q_dot_fixed,
             q_div,
             q_vdiv,
+            q_poseidon,
             q_fn,
             t_fn,
             q_quot,

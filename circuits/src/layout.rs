@@ -297,6 +297,114 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(self.advice(cfg.o[0], row, x.value.map(|v| f.eval(v))))
     }
 
+    /// Poseidon sponge hash (see [`crate::poseidon`]) of the wires' values as field elements.
+    /// Returns the cell holding the hash and its value.
+    pub fn poseidon_hash(&mut self, msg: &[Wire]) -> Result<(Cell, Option<Fr>), Error> {
+        enum Src {
+            Cell(Cell),
+            Const(Fr),
+        }
+        let cfg = self.cfg;
+        let (q_full, q_part, sq) = cfg.q_poseidon.expect("circuit configured with Poseidon");
+        let c = crate::poseidon::constants();
+        let n = fr(msg.len() as i64);
+        let mut state: Option<([Cell; 3], [Option<Fr>; 3])> = None;
+        let chunks: Vec<&[Wire]> = if msg.is_empty() { vec![&[]] } else { msg.chunks(2).collect() };
+        for chunk in chunks {
+            let m = |i: usize| chunk.get(i);
+            let (vals, srcs): ([Option<Fr>; 3], [Src; 3]) = match &state {
+                None => {
+                    let v = |i: usize| m(i).map_or(Some(Fr::zero()), |w| w.value.map(fr));
+                    let src = |i: usize| m(i).map_or(Src::Const(Fr::zero()), |w| Src::Cell(w.cell));
+                    ([v(0), v(1), Some(n)], [src(0), src(1), Src::Const(n)])
+                }
+                Some((sc, sv)) => {
+                    // Absorption rows (gate `arith`): s_i + m_i for i = 0, 1.
+                    let mut out_v = [None, None, sv[2]];
+                    let mut out_c = [sc[0], sc[1], sc[2]];
+                    for i in 0..2 {
+                        let arow = self.take_row();
+                        self.enable(cfg.q_arith, arow)?;
+                        let a = self.advice_fr(cfg.a[0], arow, sv[i]);
+                        self.eq_cell(a, sc[i]);
+                        self.fixed(cfg.cl[0], arow, 1);
+                        out_v[i] = match m(i) {
+                            Some(w) => {
+                                let b = self.advice_fr(cfg.b[0], arow, w.value.map(fr));
+                                self.eq_cell(b, w.cell);
+                                self.fixed(cfg.cr[0], arow, 1);
+                                match (sv[i], w.value) {
+                                    (Some(x), Some(y)) => Some(x + fr(y)),
+                                    _ => None,
+                                }
+                            }
+                            None => sv[i],
+                        };
+                        out_c[i] = self.advice_fr(cfg.o[0], arow, out_v[i]);
+                    }
+                    (out_v, out_c.map(Src::Cell))
+                }
+            };
+            let start = self.take_row();
+            let cols = [cfg.a[0], cfg.b[0], cfg.o[0]];
+            let mut cells = [0, 1, 2].map(|i| self.advice_fr(cols[i], start, vals[i]));
+            for (i, src) in srcs.iter().enumerate() {
+                match src {
+                    Src::Cell(from) => self.eq_cell(cells[i], *from),
+                    Src::Const(v) => self.constant_cell(cells[i], *v)?,
+                }
+            }
+            let mut cur = vals;
+            for r in 0..crate::poseidon::ROUNDS {
+                let row = start + r;
+                self.enable(if crate::poseidon::is_full(r) { q_full } else { q_part }, row)?;
+                for (i, col) in [cfg.cl[0], cfg.cr[0], cfg.cm[0]].into_iter().enumerate() {
+                    if let Some(reg) = self.region.as_deref_mut() {
+                        reg.assign_fixed(col, row, c.rc[r][i]);
+                    }
+                }
+                for j in 0..3 {
+                    if j == 0 || crate::poseidon::is_full(r) {
+                        let v = cur[j].map(|x| (x + c.rc[r][j]).square());
+                        self.advice_fr(sq[j], row, v);
+                    }
+                }
+                cur = match cur {
+                    [Some(x), Some(y), Some(z)] => crate::poseidon::round(&[x, y, z], r).map(Some),
+                    _ => [None, None, None],
+                };
+                cells = [0, 1, 2].map(|i| self.advice_fr(cols[i], row + 1, cur[i]));
+            }
+            self.row = start + crate::poseidon::ROUNDS + 1;
+            state = Some((cells, cur));
+        }
+        let (cells, vals) = state.expect("at least one permutation");
+        Ok((cells[0], vals[0]))
+    }
+
+    fn advice_fr(&mut self, col: Column<Advice>, row: usize, v: Option<Fr>) -> Cell {
+        match self.region.as_deref_mut() {
+            Some(r) => r.assign_advice(col, row, v.map_or(Value::unknown(), Value::known)).cell(),
+            None => Cell { row_offset: row, column: col.into() },
+        }
+    }
+    fn eq_cell(&mut self, a: Cell, b: Cell) {
+        if let Some(r) = self.region.as_deref_mut() {
+            r.constrain_equal(a, b);
+        }
+    }
+    fn constant_cell(&mut self, a: Cell, v: Fr) -> Result<(), Error> {
+        if let Some(r) = self.region.as_deref_mut() {
+            r.constrain_constant(a, v)?;
+        }
+        Ok(())
+    }
+
+    /// Bind a cell to an instance row.
+    pub fn expose_cell(&mut self, c: Cell, instance_row: usize) {
+        self.instance.push((c, instance_row));
+    }
+
     /// Bind a wire to an instance row.
     pub fn expose(&mut self, w: &Wire, instance_row: usize) {
         self.instance.push((w.cell, instance_row));

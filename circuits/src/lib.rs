@@ -9,9 +9,10 @@ pub mod config;
 pub mod field;
 pub mod layout;
 pub mod model;
+pub mod poseidon;
 pub mod tables;
 
-pub use model::{count_rows, public_instances, required_logrows, InstanceLayout, ModelCircuit, Visibilities};
+pub use model::{count_rows, public_instances, required_logrows, CircuitParams, InstanceLayout, ModelCircuit, Visibilities};
 
 use zkinfer_onnx::quant::{QGraph, QOp};
 use zkinfer_onnx::settings::Visibility;
@@ -21,15 +22,15 @@ use zkinfer_onnx::settings::Visibility;
 pub enum CircuitError {
     #[error("op `{op}` at node `{node}` ({qop}) cannot be proven yet; supported: see the README")]
     Unsupported { op: String, node: String, qop: String },
-    #[error("{0} visibility `hashed` is not supported yet (use public, private or fixed)")]
-    Hashed(&'static str),
+    #[error("{0} visibility `fixed` is only for params")]
+    FixedNotParam(&'static str),
 }
 
 /// Reject graphs with ops or visibilities the circuit cannot prove.
 pub fn check_supported(g: &QGraph, vis: &Visibilities) -> Result<(), CircuitError> {
-    for (what, v) in [("input", vis.input), ("param", vis.param), ("output", vis.output)] {
-        if v == Visibility::Hashed {
-            return Err(CircuitError::Hashed(what));
+    for (what, v) in [("input", vis.input), ("output", vis.output)] {
+        if v == Visibility::Fixed {
+            return Err(CircuitError::FixedNotParam(what));
         }
     }
     // Every quantized op has a layout today; this is where an op without one would be refused.

@@ -28,8 +28,18 @@ pub struct Visibilities {
     pub output: Visibility,
 }
 
-/// Where each public value sits in the instance column: inputs, then params, then outputs (each
-/// flat, row-major, in graph order, when public), then the binding value.
+/// Shape parameters of the circuit's configuration (halo2 `Circuit::Params`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CircuitParams {
+    pub lanes: usize,
+    /// Whether the Poseidon gates exist (some tensor has `hashed` visibility).
+    pub poseidon: bool,
+}
+
+/// Where each public value sits in the instance column: inputs, then params, then outputs, then
+/// the binding value. A `public` tensor contributes its values (flat, row-major, graph order);
+/// a `hashed` one its Poseidon hash (one per model input / output, one for all params together).
+/// The vectors hold each entry's first instance row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InstanceLayout {
     pub inputs: Vec<usize>,
@@ -42,10 +52,12 @@ pub struct InstanceLayout {
 impl InstanceLayout {
     pub fn new(g: &QGraph, vis: &Visibilities) -> InstanceLayout {
         let mut at = 0;
-        let mut place = |public: bool, sizes: Vec<usize>| -> Vec<usize> {
-            if !public {
-                return vec![];
-            }
+        let mut place = |vis: Visibility, sizes: Vec<usize>| -> Vec<usize> {
+            let sizes = match vis {
+                Visibility::Public => sizes,
+                Visibility::Hashed => vec![1; sizes.len()],
+                _ => return vec![],
+            };
             sizes
                 .into_iter()
                 .map(|n| {
@@ -55,9 +67,10 @@ impl InstanceLayout {
                 .collect()
         };
         let numel = |id: usize| g.values[id].shape.iter().product::<usize>();
-        let inputs = place(vis.input == Visibility::Public, g.inputs.iter().map(|&i| numel(i)).collect());
-        let params = place(vis.param == Visibility::Public, g.consts.iter().map(|c| c.data.len()).collect());
-        let outputs = place(vis.output == Visibility::Public, g.outputs.iter().map(|&i| numel(i)).collect());
+        let inputs = place(vis.input, g.inputs.iter().map(|&i| numel(i)).collect());
+        let param_sizes = if vis.param == Visibility::Hashed { vec![1] } else { g.consts.iter().map(|c| c.data.len()).collect() };
+        let params = place(vis.param, param_sizes);
+        let outputs = place(vis.output, g.outputs.iter().map(|&i| numel(i)).collect());
         InstanceLayout { inputs, params, outputs, binding: at, len: at + 1 }
     }
 }
@@ -65,14 +78,21 @@ impl InstanceLayout {
 /// The public instance values for an execution.
 pub fn public_instances(g: &QGraph, vis: &Visibilities, inputs: &[ArrayD<i64>], outputs: &[ArrayD<i64>], binding: Fr) -> Vec<Fr> {
     let mut v = Vec::new();
-    if vis.input == Visibility::Public {
-        v.extend(inputs.iter().flat_map(|a| a.iter().map(|&x| fr(x))));
+    let hash = |a: &mut dyn Iterator<Item = &i64>| crate::poseidon::hash(&a.map(|&x| fr(x)).collect::<Vec<_>>());
+    match vis.input {
+        Visibility::Public => v.extend(inputs.iter().flat_map(|a| a.iter().map(|&x| fr(x)))),
+        Visibility::Hashed => v.extend(inputs.iter().map(|a| hash(&mut a.iter()))),
+        _ => {}
     }
-    if vis.param == Visibility::Public {
-        v.extend(g.consts.iter().flat_map(|c| c.data.iter().map(|&x| fr(x))));
+    match vis.param {
+        Visibility::Public => v.extend(g.consts.iter().flat_map(|c| c.data.iter().map(|&x| fr(x)))),
+        Visibility::Hashed => v.push(hash(&mut g.consts.iter().flat_map(|c| c.data.iter()))),
+        _ => {}
     }
-    if vis.output == Visibility::Public {
-        v.extend(outputs.iter().flat_map(|a| a.iter().map(|&x| fr(x))));
+    match vis.output {
+        Visibility::Public => v.extend(outputs.iter().flat_map(|a| a.iter().map(|&x| fr(x)))),
+        Visibility::Hashed => v.extend(outputs.iter().map(|a| hash(&mut a.iter()))),
+        _ => {}
     }
     v.push(binding);
     v
@@ -103,6 +123,10 @@ impl ModelCircuit {
     pub fn instance_layout(&self) -> InstanceLayout {
         InstanceLayout::new(&self.graph, &self.vis)
     }
+    pub fn circuit_params(&self) -> CircuitParams {
+        let hashed = [self.vis.input, self.vis.param, self.vis.output].contains(&Visibility::Hashed);
+        CircuitParams { lanes: self.lanes, poseidon: hashed }
+    }
 }
 
 /// Result of laying out the model: rows used, tables, output wires.
@@ -113,19 +137,19 @@ pub struct Built {
 impl Circuit<Fr> for ModelCircuit {
     type Config = ModelConfig;
     type FloorPlanner = SimpleFloorPlanner;
-    type Params = usize;
+    type Params = CircuitParams;
 
     fn without_witnesses(&self) -> Self {
         ModelCircuit { inputs: None, binding: Fr::zero(), ..self.clone() }
     }
-    fn params(&self) -> usize {
-        self.lanes
+    fn params(&self) -> CircuitParams {
+        self.circuit_params()
     }
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, lanes: usize) -> ModelConfig {
-        ModelConfig::configure(meta, lanes)
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, p: CircuitParams) -> ModelConfig {
+        ModelConfig::configure(meta, p.lanes.max(1), p.poseidon)
     }
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
-        ModelConfig::configure(meta, 2)
+        ModelConfig::configure(meta, 2, false)
     }
 
     fn synthesize(&self, cfg: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -160,7 +184,8 @@ impl Circuit<Fr> for ModelCircuit {
 /// Rows the model region and the tables need (counting pass, no halo2 region).
 pub fn count_rows(c: &ModelCircuit) -> Result<(usize, Tables), Error> {
     let mut meta = ConstraintSystem::<Fr>::default();
-    let cfg = ModelConfig::configure(&mut meta, c.lanes);
+    let p = c.circuit_params();
+    let cfg = ModelConfig::configure(&mut meta, p.lanes, p.poseidon);
     let (lo, hi) = c.graph.params.lookup_range;
     let mut lay = Layout::new(None, &cfg, Tables::new(lo, hi));
     build(&mut lay, c)?;
@@ -173,7 +198,8 @@ pub fn count_rows(c: &ModelCircuit) -> Result<(usize, Tables), Error> {
 pub fn required_logrows(c: &ModelCircuit) -> Result<u32, Error> {
     let (rows, _) = count_rows(c)?;
     let mut meta = ConstraintSystem::<Fr>::default();
-    ModelConfig::configure(&mut meta, c.lanes);
+    let p = c.circuit_params();
+    ModelConfig::configure(&mut meta, p.lanes, p.poseidon);
     let need = rows + meta.minimum_rows();
     Ok((usize::BITS - (need - 1).leading_zeros()).max(4))
 }
@@ -281,14 +307,22 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
         for w in &wires {
             ctx.lay.range_check(w)?;
         }
-        if c.vis.input == Visibility::Public {
-            for (j, w) in wires.iter().enumerate() {
-                ctx.lay.expose(w, il.inputs[k] + j);
+        match c.vis.input {
+            Visibility::Public => {
+                for (j, w) in wires.iter().enumerate() {
+                    ctx.lay.expose(w, il.inputs[k] + j);
+                }
             }
+            Visibility::Hashed => {
+                let (h, _) = ctx.lay.poseidon_hash(&wires)?;
+                ctx.lay.expose_cell(h, il.inputs[k]);
+            }
+            _ => {}
         }
         vals[id] = Some(ArrayD::from_shape_vec(IxDyn(shape), wires.into_iter().map(Elem::W).collect()).expect("sizes agree"));
     }
     let mut params: Vec<ArrayD<Elem>> = Vec::with_capacity(g.consts.len());
+    let mut hashed_params: Vec<Wire> = Vec::new();
     for (ci, q) in g.consts.iter().enumerate() {
         params.push(match c.vis.param {
             Visibility::Fixed => q.data.mapv(Elem::K),
@@ -300,9 +334,16 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
                         ctx.lay.expose(w, il.params[ci] + j);
                     }
                 }
+                if c.vis.param == Visibility::Hashed {
+                    hashed_params.extend(wires.iter().cloned());
+                }
                 ArrayD::from_shape_vec(q.data.raw_dim(), wires.into_iter().map(Elem::W).collect()).expect("sizes agree")
             }
         });
+    }
+    if c.vis.param == Visibility::Hashed {
+        let (h, _) = ctx.lay.poseidon_hash(&hashed_params)?;
+        ctx.lay.expose_cell(h, il.params[0]);
     }
     for node in &g.nodes {
         let ins: Vec<ArrayD<Elem>> = node
@@ -325,10 +366,17 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
     for (k, &id) in g.outputs.iter().enumerate() {
         let t = vals[id].clone().expect("outputs computed");
         let wires = ctx.wires(&t)?;
-        if c.vis.output == Visibility::Public {
-            for (j, w) in wires.iter().enumerate() {
-                ctx.lay.expose(w, il.outputs[k] + j);
+        match c.vis.output {
+            Visibility::Public => {
+                for (j, w) in wires.iter().enumerate() {
+                    ctx.lay.expose(w, il.outputs[k] + j);
+                }
             }
+            Visibility::Hashed => {
+                let (h, _) = ctx.lay.poseidon_hash(&wires)?;
+                ctx.lay.expose_cell(h, il.outputs[k]);
+            }
+            _ => {}
         }
         outputs.push(ArrayD::from_shape_vec(t.raw_dim(), wires).expect("sizes agree"));
     }

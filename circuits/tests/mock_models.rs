@@ -71,7 +71,10 @@ fn digits_mlp_visibility_combinations() {
 }
 
 #[test]
-fn hashed_visibility_is_rejected_for_now() {
-    let err = check("digits_mlp", Visibilities { input: Visibility::Hashed, ..FIXED }).unwrap_err();
-    assert!(err.contains("hashed"), "{err}");
+fn hashed_visibilities() {
+    use Visibility::*;
+    for (input, param, output) in [(Hashed, Fixed, Public), (Public, Hashed, Public), (Private, Hashed, Hashed), (Hashed, Hashed, Hashed)] {
+        check("digits_mlp", Visibilities { input, param, output }).unwrap();
+    }
+    check("ops_elementwise", Visibilities { input: Hashed, param: Hashed, output: Hashed }).unwrap();
 }

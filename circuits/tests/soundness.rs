@@ -24,6 +24,8 @@ enum Case {
     Arith,
     /// round(n / d) for a runtime divisor d.
     VDiv { n: i64, d: i64 },
+    /// Poseidon sponge hash of `n` values 0..n.
+    Hash { n: usize },
 }
 
 /// Which cell of the case's output row to corrupt, and by how much.
@@ -60,7 +62,7 @@ impl Circuit<Fr> for T {
         self.clone()
     }
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
-        ModelConfig::configure(meta, 2)
+        ModelConfig::configure(meta, 2, true)
     }
     fn synthesize(&self, cfg: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         let mut tables = None;
@@ -106,6 +108,15 @@ impl Circuit<Fr> for T {
                         let o = lay.vdiv(&v[0], &v[1])?;
                         (o.clone(), o.cell.row_offset)
                     }
+                    Case::Hash { n } => {
+                        let vals: Vec<i64> = (0..n as i64).map(|v| v * 7 - 3).collect();
+                        let v = ins(&mut lay, &vals);
+                        let (cell, h) = lay.poseidon_hash(&v)?;
+                        let want = zkinfer_circuits::poseidon::hash(&vals.iter().map(|&x| fr(x)).collect::<Vec<_>>());
+                        assert_eq!(h, Some(want), "in-circuit hash value differs from the native hash");
+                        let w = Wire { cell, value: None };
+                        (w, cell.row_offset)
+                    }
                     Case::Arith => {
                         let v = ins(&mut lay, &[6, -7]);
                         let o = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cm: 1, ck: 3, ..Default::default() }])?.remove(0);
@@ -120,6 +131,9 @@ impl Circuit<Fr> for T {
                 drop(lay);
                 match self.tamper {
                     None => {}
+                    Some(Tamper::Output(delta)) if matches!(self.case, Case::Hash { .. }) => {
+                        region.assign_advice(advice(out.cell.column), r, Value::known(fr(delta)));
+                    }
                     Some(Tamper::Output(delta)) => set(&mut region, advice(out.cell.column), r, out.value.unwrap() + delta),
                     Some(Tamper::ShiftQuotient) => {
                         let (Case::Div { n, d } | Case::VDiv { n, d }) = self.case else { unreachable!() };
@@ -215,4 +229,11 @@ fn runtime_division() {
     // A zero divisor cannot satisfy the slack row 2d - 1 - r >= 0.
     let err = run(Case::VDiv { n: 5, d: 0 }, None).unwrap_err();
     assert!(err.contains("quotient range"), "{err}");
+}
+
+#[test]
+fn poseidon_rounds() {
+    for n in [0, 1, 2, 5] {
+        fails_with(Case::Hash { n }, Tamper::Output(12345), "poseidon_full");
+    }
 }

@@ -5,8 +5,9 @@
 //!   "binding": "0x…", "outputs": [[…quantized…]], "rescaled_outputs": [[…]],
 //!   "model_commitment": "0x…", "logrows": 11 }
 //! ```
-//! `instances` are, in order: public inputs, public params, public outputs (each flat, row-major),
-//! then the binding value.
+//! `instances` are, in order: inputs, params, outputs (values when public, one Poseidon hash per
+//! tensor when hashed — one for all params), then the binding value. `outputs` and
+//! `rescaled_outputs` are filled only when outputs are public.
 
 use crate::error::{ProverError, Result};
 use halo2_proofs::halo2curves::bn256::Fr;

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use sha3::{Digest, Keccak256};
 use std::path::Path;
 use std::sync::Arc;
-use zkinfer_circuits::{ModelCircuit, Visibilities};
+use zkinfer_circuits::{CircuitParams, ModelCircuit, Visibilities};
+use halo2_proofs::halo2curves::bn256::Fr;
+use zkinfer_onnx::settings::Visibility;
 use zkinfer_onnx::artifacts::CompiledModel;
 
 const MAGIC: &[u8; 8] = b"ZKINFER\0";
@@ -23,9 +25,13 @@ pub struct KeyHeader {
     /// keccak256 of the compiled graph and the circuit options, hex.
     pub circuit_digest: String,
     pub logrows: u32,
-    pub lanes: usize,
+    /// halo2 configuration parameters of the circuit.
+    pub params: CircuitParams,
     /// Number of public instance values.
     pub num_instances: usize,
+    /// Instance row of the params' Poseidon hash (hashed params only).
+    #[serde(default)]
+    pub params_hash_instance: Option<usize>,
 }
 
 /// The circuit (without witness) for a compiled model, under its settings.
@@ -43,10 +49,16 @@ pub fn circuit_digest(c: &CompiledModel) -> String {
     hex::encode(h.finalize())
 }
 
-/// The model commitment: keccak256 of the serialized verifying key. The verifying key fixes the
-/// architecture and, with `fixed` params, the weights themselves.
-pub fn model_commitment(vk: &VerifyingKey) -> [u8; 32] {
-    Keccak256::digest(vk.to_bytes(SerdeFormat::RawBytes)).into()
+/// The model commitment: keccak256 of the serialized verifying key, followed (hashed params only)
+/// by the params' Poseidon hash as 32 big-endian bytes. The verifying key fixes the architecture
+/// and, with `fixed` params, the weights themselves; with `hashed` params the hash does.
+pub fn model_commitment(vk: &VerifyingKey, params_hash: Option<&Fr>) -> [u8; 32] {
+    let mut h = Keccak256::new();
+    h.update(vk.to_bytes(SerdeFormat::RawBytes));
+    if let Some(p) = params_hash {
+        h.update(hex::decode(&crate::artifacts::fr_to_hex(p)[2..]).expect("hex"));
+    }
+    h.finalize().into()
 }
 
 fn spinner(msg: &str) -> indicatif::ProgressBar {
@@ -56,14 +68,24 @@ fn spinner(msg: &str) -> indicatif::ProgressBar {
     pb
 }
 
+/// The Poseidon hash of a compiled model's params when they are `hashed` (the value proofs carry).
+pub fn params_hash(c: &CompiledModel) -> Option<Fr> {
+    (c.settings.run_args.param_visibility == Visibility::Hashed).then(|| {
+        let v: Vec<Fr> = c.graph.consts.iter().flat_map(|q| q.data.iter().map(|&x| zkinfer_circuits::field::fr(x))).collect();
+        zkinfer_circuits::poseidon::hash(&v)
+    })
+}
+
 /// Generate the proving and verifying keys for a compiled model.
 pub fn setup(c: &CompiledModel, srs: &Srs) -> Result<(ProvingKeyFile, VerifyingKeyFile)> {
     let circuit = circuit_for(c)?;
+    let il = circuit.instance_layout();
     let header = KeyHeader {
         circuit_digest: circuit_digest(c),
         logrows: c.settings.run_args.logrows,
-        lanes: circuit.lanes,
-        num_instances: circuit.instance_layout().len,
+        params: circuit.circuit_params(),
+        num_instances: il.len,
+        params_hash_instance: (c.settings.run_args.param_visibility == Visibility::Hashed).then(|| il.params[0]),
     };
     let pb = spinner("setup: generating keys");
     let vk = keygen_vk(srs, &circuit).map_err(|e| ProverError::Halo2(format!("verifying key generation failed: {e}")))?;
@@ -115,12 +137,13 @@ impl VerifyingKeyFile {
     }
     pub fn load(path: &Path) -> Result<Self> {
         let (header, body) = read_key(path, b'v')?;
-        let key = VerifyingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.lanes)
+        let key = VerifyingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.params)
             .map_err(|e| ProverError::Format(format!("{}: corrupt verifying key: {e}", path.display())))?;
         Ok(VerifyingKeyFile { header, key })
     }
-    pub fn commitment(&self) -> [u8; 32] {
-        model_commitment(&self.key)
+    /// The model commitment; with hashed params it needs the params hash from a proof's instances.
+    pub fn commitment(&self, params_hash: Option<&Fr>) -> [u8; 32] {
+        model_commitment(&self.key, params_hash)
     }
 }
 
@@ -135,7 +158,7 @@ impl ProvingKeyFile {
     }
     pub fn load(path: &Path) -> Result<Self> {
         let (header, body) = read_key(path, b'p')?;
-        let key = ProvingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.lanes)
+        let key = ProvingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.params)
             .map_err(|e| ProverError::Format(format!("{}: corrupt proving key: {e}", path.display())))?;
         Ok(ProvingKeyFile { header, key })
     }

@@ -15,7 +15,7 @@ pub mod srs;
 pub use artifacts::{ProofArtifact, PROOF_VERSION};
 pub use error::ProverError;
 pub use mock::mock;
-pub use keys::{circuit_for, model_commitment, setup, KeyHeader, ProvingKeyFile, VerifyingKeyFile};
+pub use keys::{circuit_for, model_commitment, params_hash, setup, KeyHeader, ProvingKeyFile, VerifyingKeyFile};
 pub use prove::prove;
 pub use srs::{gen_srs, load_srs, save_srs};
 

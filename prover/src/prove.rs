@@ -55,14 +55,21 @@ pub fn prove(c: &CompiledModel, w: &Witness, pk: &ProvingKeyFile, srs: &Srs, bin
     .map_err(|e| ProverError::Halo2(format!("proving failed: {e}")))?;
     let proof = transcript.finalize();
     pb.finish_and_clear();
+    // Only public outputs travel with the proof; private and hashed ones stay with the prover.
+    let public_out = c.settings.run_args.output_visibility == zkinfer_onnx::settings::Visibility::Public;
+    let (outs, rescaled) = if public_out {
+        (outs, exec::dequantize_outputs(g, &ex.outputs).iter().map(|a| a.iter().copied().collect()).collect())
+    } else {
+        (vec![], vec![])
+    };
     Ok(ProofArtifact {
         version: PROOF_VERSION,
         instances: instances.iter().map(fr_to_hex).collect(),
         proof: format!("0x{}", hex::encode(&proof)),
         binding: fr_to_hex(&binding),
         outputs: outs,
-        rescaled_outputs: exec::dequantize_outputs(g, &ex.outputs).iter().map(|a| a.iter().copied().collect()).collect(),
-        model_commitment: format!("0x{}", hex::encode(model_commitment(pk.key.get_vk()))),
+        rescaled_outputs: rescaled,
+        model_commitment: format!("0x{}", hex::encode(model_commitment(pk.key.get_vk(), pk.header.params_hash_instance.map(|i| &instances[i])))),
         logrows: c.settings.run_args.logrows,
     })
 }

@@ -32,7 +32,6 @@ pub struct Verdict {
 pub fn verify(proof: &ProofArtifact, vk: &VerifyingKeyFile, srs: &Srs) -> Result<Verdict, ProverError> {
     let instances = proof.instances()?;
     let bytes = proof.proof_bytes()?;
-    let commitment = format!("0x{}", hex_encode(&vk.commitment()));
     if instances.len() != vk.header.num_instances {
         return Err(ProverError::Format(format!(
             "the proof carries {} public values but the verifying key expects {}",
@@ -40,6 +39,7 @@ pub fn verify(proof: &ProofArtifact, vk: &VerifyingKeyFile, srs: &Srs) -> Result
             vk.header.num_instances
         )));
     }
+    let commitment = format!("0x{}", hex_encode(&vk.commitment(vk.header.params_hash_instance.map(|i| &instances[i]))));
     let reject = |reason: String| Verdict { valid: false, reason: Some(reason), model_commitment: commitment.clone(), num_instances: instances.len() };
     if proof.model_commitment != commitment {
         return Ok(reject(format!("the proof claims model commitment {} but the verifying key's is {commitment}", proof.model_commitment)));
