@@ -73,6 +73,9 @@ enum Cmd {
         logrows: u32,
         #[arg(long = "srs-path", default_value = "kzg.srs")]
         srs_path: PathBuf,
+        /// Deterministic (still insecure) SRS from this seed, for reproducible test vectors.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Generate the proving and verifying keys of a compiled model; prints the model commitment.
     Setup {
@@ -194,11 +197,14 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             }
             println!("wrote {}", output.display());
         }
-        Cmd::GenSrs { logrows, srs_path } => {
+        Cmd::GenSrs { logrows, srs_path, seed } => {
             if !(4..=26).contains(&logrows) {
                 return Err(zkinfer::prover::ProverError::Format(format!("logrows {logrows} must be between 4 and 26")).into());
             }
-            let srs = zkinfer::prover::gen_srs(logrows);
+            let srs = match seed {
+                Some(s) => zkinfer::prover::gen_srs_seeded(logrows, s),
+                None => zkinfer::prover::gen_srs(logrows),
+            };
             zkinfer::prover::save_srs(&srs, &srs_path)?;
             println!("wrote {} (2^{logrows} rows)", srs_path.display());
         }

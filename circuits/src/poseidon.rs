@@ -21,8 +21,9 @@ pub const FULL_ROUNDS: usize = 8;
 pub const PARTIAL_ROUNDS: usize = 57;
 pub const ROUNDS: usize = FULL_ROUNDS + PARTIAL_ROUNDS;
 
+/// The parameter set, as a `poseidon-primitives` spec.
 #[derive(Debug)]
-struct Bn254Width3;
+pub struct Bn254Width3;
 
 impl Spec<Fr, 3, 2> for Bn254Width3 {
     fn full_rounds() -> usize {
@@ -107,6 +108,20 @@ pub fn hash(msg: &[Fr]) -> Fr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use poseidon_primitives::poseidon::primitives::{ConstantLength, Hash};
+
+    /// Our round function agrees with the `poseidon-primitives` reference permutation.
+    #[test]
+    fn permutation_matches_reference_implementation() {
+        let reference = Hash::<Fr, Bn254Width3, ConstantLength<2>, 3, 2>::init();
+        for seed in [[0u64, 0, 0], [1, 2, 3], [u64::MAX, 7, 1 << 40]] {
+            let mut ours = seed.map(Fr::from);
+            let mut theirs = ours;
+            permute(&mut ours);
+            reference.permute(&mut theirs);
+            assert_eq!(ours, theirs);
+        }
+    }
 
     #[test]
     fn hash_is_deterministic_and_length_separated() {

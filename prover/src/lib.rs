@@ -17,7 +17,7 @@ pub use error::ProverError;
 pub use mock::mock;
 pub use keys::{circuit_for, model_commitment, params_hash, setup, KeyHeader, ProvingKeyFile, VerifyingKeyFile};
 pub use prove::prove;
-pub use srs::{gen_srs, load_srs, save_srs};
+pub use srs::{gen_srs, gen_srs_seeded, load_srs, save_srs};
 
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 /// KZG parameters over BN254.

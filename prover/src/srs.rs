@@ -13,6 +13,12 @@ pub fn gen_srs(k: u32) -> Srs {
     Srs::setup(k, rand_chacha::ChaCha20Rng::from_entropy())
 }
 
+/// An **insecure**, deterministic SRS from a seed: for reproducible test vectors only.
+pub fn gen_srs_seeded(k: u32, seed: u64) -> Srs {
+    tracing::warn!("generating an INSECURE deterministic SRS (seed {seed}) for k = {k}; for test vectors only");
+    Srs::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(seed))
+}
+
 pub fn save_srs(srs: &Srs, path: &Path) -> Result<()> {
     let mut buf = Vec::new();
     srs.write(&mut buf).map_err(|e| ProverError::io(path, e))?;

@@ -1,0 +1,42 @@
+//! Test vectors for the definitions other implementations must reproduce (README, "Model
+//! commitment"): the Poseidon sponge, and the digits MLP's model commitment under the seeded
+//! development SRS.
+use zkinfer::prover::artifacts::fr_to_hex;
+use zkinfer::{InputData, RunArgs, Target};
+use zkinfer_circuits::field::fr;
+use zkinfer_circuits::poseidon::hash;
+
+fn h(v: &[i64]) -> String {
+    fr_to_hex(&hash(&v.iter().map(|&x| fr(x)).collect::<Vec<_>>()))
+}
+
+#[test]
+fn poseidon_sponge_vectors() {
+    let got = [h(&[]), h(&[1]), h(&[1, 2]), h(&[-1, 0, 7])];
+    eprintln!("{got:#?}");
+    assert_eq!(got, VECTORS);
+}
+
+#[test]
+fn digits_mlp_commitment_vector() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits_mlp");
+    let model = zkinfer::load_model(format!("{dir}/model.onnx")).unwrap();
+    let data = InputData::load(format!("{dir}/input.json")).unwrap();
+    let s = zkinfer::gen_settings(&model, RunArgs::default()).unwrap();
+    let s = zkinfer::calibrate_settings(&model, &data, &s, Target::Resources).unwrap();
+    let c = zkinfer::compile(&model, &s).unwrap();
+    assert_eq!(c.settings.run_args.logrows, 11);
+    let srs = zkinfer::prover::gen_srs_seeded(11, 0);
+    let (_, vk) = zkinfer::setup(&c, &srs).unwrap();
+    let commitment: String = vk.commitment(None).iter().map(|b| format!("{b:02x}")).collect();
+    eprintln!("commitment 0x{commitment}");
+    assert_eq!(format!("0x{commitment}"), DIGITS_MLP_COMMITMENT);
+}
+
+const VECTORS: [&str; 4] = [
+    "0x2098f5fb9e239eab3ceac3f27b81e481dc3124d55ffed523a839ee8446b64864",
+    "0x1ddfca5881373ccc05b1e7c9cb0a22531be2d5d66747a6e3f277655241ee8be6",
+    "0x090e96890a48999bf3a7be9f6ad0d759dd8345e52cb8e818c21e51b869d578ae",
+    "0x247a0c996c85d3f77b550f6a4c028994c75c97736bac32b5b0ed2772322a7d65",
+];
+const DIGITS_MLP_COMMITMENT: &str = "0xa6976e1d7c9b5d985e6b8fca492d3d9fa6cdfe406cc8892fa4f248deb4ca1ca0";
