@@ -297,9 +297,52 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(self.advice(cfg.o[0], row, x.value.map(|v| f.eval(v))))
     }
 
-    /// Poseidon sponge hash (see [`crate::poseidon`]) of the wires' values as field elements.
-    /// Returns the cell holding the hash and its value.
+    /// Range-check `values` over `[lo, hi]` (the lookup range) and pack them into field elements
+    /// (see [`crate::poseidon::pack`]) with one `arith` row per value:
+    /// `acc' = acc·2^w + v − lo`.
+    pub fn pack(&mut self, values: &[Wire]) -> Result<Vec<(Cell, Option<Fr>)>, Error> {
+        let cfg = self.cfg;
+        let (lo, hi) = (self.tables.lo, self.tables.hi);
+        let w = crate::poseidon::pack_width(lo, hi);
+        let mut out = Vec::new();
+        for chunk in values.chunks(crate::poseidon::per_element(w)) {
+            let mut acc: Option<(Cell, Option<Fr>)> = None;
+            for v in chunk {
+                self.range_check(v)?;
+                let row = self.take_row();
+                self.enable(cfg.q_arith, row)?;
+                let b = self.advice_fr(cfg.b[0], row, v.value.map(fr));
+                self.eq_cell(b, v.cell);
+                self.fixed(cfg.cr[0], row, 1);
+                self.fixed(cfg.ck[0], row, -lo);
+                let val = match &acc {
+                    Some((c, av)) => {
+                        let a = self.advice_fr(cfg.a[0], row, *av);
+                        self.eq_cell(a, *c);
+                        self.fixed(cfg.cl[0], row, 1i64 << w);
+                        match (av, v.value) {
+                            (Some(x), Some(y)) => Some(*x * Fr::from(1u64 << w) + fr(y - lo)),
+                            _ => None,
+                        }
+                    }
+                    None => v.value.map(|y| fr(y - lo)),
+                };
+                acc = Some((self.advice_fr(cfg.o[0], row, val), val));
+            }
+            out.push(acc.expect("non-empty chunk"));
+        }
+        Ok(out)
+    }
+
+    /// Poseidon sponge hash of wires' integer values (unpacked: one field element each).
     pub fn poseidon_hash(&mut self, msg: &[Wire]) -> Result<(Cell, Option<Fr>), Error> {
+        let m: Vec<(Cell, Option<Fr>)> = msg.iter().map(|w| (w.cell, w.value.map(fr))).collect();
+        self.poseidon_hash_fr(&m)
+    }
+
+    /// Poseidon sponge hash (see [`crate::poseidon`]) of field-element cells.
+    /// Returns the cell holding the hash and its value.
+    pub fn poseidon_hash_fr(&mut self, msg: &[(Cell, Option<Fr>)]) -> Result<(Cell, Option<Fr>), Error> {
         enum Src {
             Cell(Cell),
             Const(Fr),
@@ -309,13 +352,13 @@ impl<'r, 'c> Layout<'r, 'c> {
         let c = crate::poseidon::constants();
         let n = fr(msg.len() as i64);
         let mut state: Option<([Cell; 3], [Option<Fr>; 3])> = None;
-        let chunks: Vec<&[Wire]> = if msg.is_empty() { vec![&[]] } else { msg.chunks(2).collect() };
+        let chunks: Vec<&[(Cell, Option<Fr>)]> = if msg.is_empty() { vec![&[]] } else { msg.chunks(2).collect() };
         for chunk in chunks {
             let m = |i: usize| chunk.get(i);
             let (vals, srcs): ([Option<Fr>; 3], [Src; 3]) = match &state {
                 None => {
-                    let v = |i: usize| m(i).map_or(Some(Fr::zero()), |w| w.value.map(fr));
-                    let src = |i: usize| m(i).map_or(Src::Const(Fr::zero()), |w| Src::Cell(w.cell));
+                    let v = |i: usize| m(i).map_or(Some(Fr::zero()), |w| w.1);
+                    let src = |i: usize| m(i).map_or(Src::Const(Fr::zero()), |w| Src::Cell(w.0));
                     ([v(0), v(1), Some(n)], [src(0), src(1), Src::Const(n)])
                 }
                 Some((sc, sv)) => {
@@ -330,11 +373,11 @@ impl<'r, 'c> Layout<'r, 'c> {
                         self.fixed(cfg.cl[0], arow, 1);
                         out_v[i] = match m(i) {
                             Some(w) => {
-                                let b = self.advice_fr(cfg.b[0], arow, w.value.map(fr));
-                                self.eq_cell(b, w.cell);
+                                let b = self.advice_fr(cfg.b[0], arow, w.1);
+                                self.eq_cell(b, w.0);
                                 self.fixed(cfg.cr[0], arow, 1);
-                                match (sv[i], w.value) {
-                                    (Some(x), Some(y)) => Some(x + fr(y)),
+                                match (sv[i], w.1) {
+                                    (Some(x), Some(y)) => Some(x + y),
                                     _ => None,
                                 }
                             }

@@ -12,7 +12,7 @@ pub mod model;
 pub mod poseidon;
 pub mod tables;
 
-pub use model::{count_rows, public_instances, required_logrows, CircuitParams, InstanceLayout, ModelCircuit, Visibilities};
+pub use model::{count_rows, params_hash, params_packable, public_instances, required_logrows, CircuitParams, InstanceLayout, ModelCircuit, Visibilities};
 
 use zkinfer_onnx::quant::{QGraph, QOp};
 use zkinfer_onnx::settings::Visibility;

@@ -75,23 +75,42 @@ impl InstanceLayout {
     }
 }
 
+/// Whether every param fits the lookup range (then hashed params are range-checked and packed;
+/// otherwise each param is hashed as its own field element).
+pub fn params_packable(g: &QGraph) -> bool {
+    let (lo, hi) = g.params.lookup_range;
+    g.consts.iter().all(|c| c.data.iter().all(|&v| v >= lo && v <= hi))
+}
+
+/// The Poseidon hash of all params (flattened in graph order), as hashed visibility defines it.
+pub fn params_hash(g: &QGraph) -> Fr {
+    let (lo, hi) = g.params.lookup_range;
+    let v: Vec<i64> = g.consts.iter().flat_map(|c| c.data.iter().copied()).collect();
+    if params_packable(g) {
+        crate::poseidon::hash_packed(&v, lo, hi)
+    } else {
+        crate::poseidon::hash(&v.iter().map(|&x| fr(x)).collect::<Vec<_>>())
+    }
+}
+
 /// The public instance values for an execution.
 pub fn public_instances(g: &QGraph, vis: &Visibilities, inputs: &[ArrayD<i64>], outputs: &[ArrayD<i64>], binding: Fr) -> Vec<Fr> {
     let mut v = Vec::new();
-    let hash = |a: &mut dyn Iterator<Item = &i64>| crate::poseidon::hash(&a.map(|&x| fr(x)).collect::<Vec<_>>());
+    let (lo, hi) = g.params.lookup_range;
+    let hash = |a: &ArrayD<i64>| crate::poseidon::hash_packed(&a.iter().copied().collect::<Vec<_>>(), lo, hi);
     match vis.input {
         Visibility::Public => v.extend(inputs.iter().flat_map(|a| a.iter().map(|&x| fr(x)))),
-        Visibility::Hashed => v.extend(inputs.iter().map(|a| hash(&mut a.iter()))),
+        Visibility::Hashed => v.extend(inputs.iter().map(hash)),
         _ => {}
     }
     match vis.param {
         Visibility::Public => v.extend(g.consts.iter().flat_map(|c| c.data.iter().map(|&x| fr(x)))),
-        Visibility::Hashed => v.push(hash(&mut g.consts.iter().flat_map(|c| c.data.iter()))),
+        Visibility::Hashed => v.push(params_hash(g)),
         _ => {}
     }
     match vis.output {
         Visibility::Public => v.extend(outputs.iter().flat_map(|a| a.iter().map(|&x| fr(x)))),
-        Visibility::Hashed => v.extend(outputs.iter().map(|a| hash(&mut a.iter()))),
+        Visibility::Hashed => v.extend(outputs.iter().map(hash)),
         _ => {}
     }
     v.push(binding);
@@ -304,8 +323,11 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
             None => vec![None; n],
         };
         let wires = ctx.lay.witnesses(&data);
-        for w in &wires {
-            ctx.lay.range_check(w)?;
+        if c.vis.input != Visibility::Hashed {
+            // Hashed inputs are range-checked while being packed.
+            for w in &wires {
+                ctx.lay.range_check(w)?;
+            }
         }
         match c.vis.input {
             Visibility::Public => {
@@ -314,7 +336,8 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
                 }
             }
             Visibility::Hashed => {
-                let (h, _) = ctx.lay.poseidon_hash(&wires)?;
+                let packed = ctx.lay.pack(&wires)?;
+                let (h, _) = ctx.lay.poseidon_hash_fr(&packed)?;
                 ctx.lay.expose_cell(h, il.inputs[k]);
             }
             _ => {}
@@ -342,7 +365,12 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
         });
     }
     if c.vis.param == Visibility::Hashed {
-        let (h, _) = ctx.lay.poseidon_hash(&hashed_params)?;
+        let (h, _) = if params_packable(g) {
+            let packed = ctx.lay.pack(&hashed_params)?;
+            ctx.lay.poseidon_hash_fr(&packed)?
+        } else {
+            ctx.lay.poseidon_hash(&hashed_params)?
+        };
         ctx.lay.expose_cell(h, il.params[0]);
     }
     for node in &g.nodes {
@@ -373,7 +401,8 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
                 }
             }
             Visibility::Hashed => {
-                let (h, _) = ctx.lay.poseidon_hash(&wires)?;
+                let packed = ctx.lay.pack(&wires)?;
+                let (h, _) = ctx.lay.poseidon_hash_fr(&packed)?;
                 ctx.lay.expose_cell(h, il.outputs[k]);
             }
             _ => {}

@@ -7,6 +7,11 @@
 //! the S-box (to every element in full rounds, to element 0 in partial rounds) and multiplies by
 //! the MDS matrix.
 //!
+//! Packing for hashed visibility: integers known to lie in `[lo, hi]` are shifted to
+//! `u = v − lo ∈ [0, 2^w)` with `w` the bit width of `hi − lo`, and `⌊252 / w⌋` of them are packed
+//! per field element, big-endian: `e = (…(u_0·2^w + u_1)·2^w + …)·2^w + u_k` (the last element may
+//! hold fewer). The circuit range-checks every packed value, so packing is injective.
+//!
 //! Sponge used for hashed visibility: state `[0, 0, n]` for a message of `n` field elements
 //! (the capacity element carries the length); absorb two elements at a time by adding them to
 //! state elements 0 and 1, permuting after each pair (and once for an empty message); the hash is
@@ -105,6 +110,31 @@ pub fn hash(msg: &[Fr]) -> Fr {
     s[0]
 }
 
+/// Bit width of a slot holding `v − lo` for `v ∈ [lo, hi]`.
+pub fn pack_width(lo: i64, hi: i64) -> u32 {
+    (64 - ((hi - lo) as u64).leading_zeros()).max(1)
+}
+
+/// Values per packed field element for slot width `w`.
+pub fn per_element(w: u32) -> usize {
+    (252 / w) as usize
+}
+
+/// Pack integers in `[lo, hi]` into field elements (see the module docs).
+pub fn pack(values: &[i64], lo: i64, hi: i64) -> Vec<Fr> {
+    let w = pack_width(lo, hi);
+    let shift = Fr::from(1u64 << w);
+    values
+        .chunks(per_element(w))
+        .map(|c| c.iter().fold(Fr::zero(), |acc, &v| acc * shift + Fr::from((v - lo) as u64)))
+        .collect()
+}
+
+/// The hash of integers in `[lo, hi]`: the sponge over their packing.
+pub fn hash_packed(values: &[i64], lo: i64, hi: i64) -> Fr {
+    hash(&pack(values, lo, hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +151,16 @@ mod tests {
             reference.permute(&mut theirs);
             assert_eq!(ours, theirs);
         }
+    }
+
+    #[test]
+    fn packing_is_positional() {
+        assert_eq!(pack_width(-512, 511), 10);
+        assert_eq!(per_element(10), 25);
+        let a = pack(&[-512, 511, 0], -512, 511);
+        assert_eq!(a, vec![Fr::from(1023u64 * 1024 + 512)]); // u = [0, 1023, 512]
+        assert_ne!(pack(&[1, 2], -512, 511), pack(&[2, 1], -512, 511));
+        assert_eq!(pack(&vec![3; 30], -512, 511).len(), 2);
     }
 
     #[test]

@@ -26,6 +26,8 @@ enum Case {
     VDiv { n: i64, d: i64 },
     /// Poseidon sponge hash of `n` values 0..n.
     Hash { n: usize },
+    /// Packed hash of values in the lookup range (one of them `v`).
+    PackedHash { v: i64 },
 }
 
 /// Which cell of the case's output row to corrupt, and by how much.
@@ -117,6 +119,17 @@ impl Circuit<Fr> for T {
                         let w = Wire { cell, value: None };
                         (w, cell.row_offset)
                     }
+                    Case::PackedHash { v } => {
+                        let vals = vec![v, 3, -7, 100, 255, -256];
+                        let w = ins(&mut lay, &vals);
+                        let packed = lay.pack(&w)?;
+                        let (cell, h) = lay.poseidon_hash_fr(&packed)?;
+                        assert_eq!(h, Some(zkinfer_circuits::poseidon::hash_packed(&vals, LO, HI)));
+                        // Report the first packed accumulator cell (row of the first pack step).
+                        let first = packed[0].0;
+                        let _ = cell;
+                        (Wire { cell: first, value: None }, first.row_offset)
+                    }
                     Case::Arith => {
                         let v = ins(&mut lay, &[6, -7]);
                         let o = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cm: 1, ck: 3, ..Default::default() }])?.remove(0);
@@ -131,7 +144,7 @@ impl Circuit<Fr> for T {
                 drop(lay);
                 match self.tamper {
                     None => {}
-                    Some(Tamper::Output(delta)) if matches!(self.case, Case::Hash { .. }) => {
+                    Some(Tamper::Output(delta)) if matches!(self.case, Case::Hash { .. } | Case::PackedHash { .. }) => {
                         region.assign_advice(advice(out.cell.column), r, Value::known(fr(delta)));
                     }
                     Some(Tamper::Output(delta)) => set(&mut region, advice(out.cell.column), r, out.value.unwrap() + delta),
@@ -236,4 +249,14 @@ fn poseidon_rounds() {
     for n in [0, 1, 2, 5] {
         fails_with(Case::Hash { n }, Tamper::Output(12345), "poseidon_full");
     }
+}
+
+#[test]
+fn packing_before_hashing() {
+    run(Case::PackedHash { v: 0 }, None).unwrap();
+    // A corrupted packed accumulator breaks the packing row or the copy into the next step.
+    fails_with(Case::PackedHash { v: 0 }, Tamper::Output(99), "arith");
+    // A value outside the lookup range cannot be packed (its range check fails).
+    let err = run(Case::PackedHash { v: 300 }, None).unwrap_err();
+    assert!(err.contains("quotient range"), "{err}");
 }

@@ -70,10 +70,7 @@ fn spinner(msg: &str) -> indicatif::ProgressBar {
 
 /// The Poseidon hash of a compiled model's params when they are `hashed` (the value proofs carry).
 pub fn params_hash(c: &CompiledModel) -> Option<Fr> {
-    (c.settings.run_args.param_visibility == Visibility::Hashed).then(|| {
-        let v: Vec<Fr> = c.graph.consts.iter().flat_map(|q| q.data.iter().map(|&x| zkinfer_circuits::field::fr(x))).collect();
-        zkinfer_circuits::poseidon::hash(&v)
-    })
+    (c.settings.run_args.param_visibility == Visibility::Hashed).then(|| zkinfer_circuits::params_hash(&c.graph))
 }
 
 /// Generate the proving and verifying keys for a compiled model.

@@ -38,6 +38,14 @@ pub fn prove(c: &CompiledModel, w: &Witness, pk: &ProvingKeyFile, srs: &Srs, bin
     if outs != w.outputs {
         return Err(ProverError::Format("the witness outputs do not follow from its inputs under this compiled model; re-run gen-witness".into()));
     }
+    if c.settings.run_args.output_visibility == zkinfer_onnx::settings::Visibility::Hashed {
+        let (lo, hi) = g.params.lookup_range;
+        if let Some(v) = ex.outputs.iter().flat_map(|a| a.iter()).find(|&&v| v < lo || v > hi) {
+            return Err(ProverError::Format(format!(
+                "output value {v} is outside the lookup range [{lo}, {hi}], which hashed outputs must lie in; re-calibrate (calibrate-settings)"
+            )));
+        }
+    }
     let circuit = circuit_for(c)?.with_witness(inputs.clone(), binding);
     let instances = public_instances(g, &circuit.vis, &inputs, &ex.outputs, binding);
     let pb = indicatif::ProgressBar::new_spinner();
