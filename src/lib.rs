@@ -38,6 +38,7 @@ pub use zkinfer_onnx::ir::Graph;
 pub use zkinfer_onnx::quant::calibrate::{CalibrationReport, Target};
 pub use zkinfer_onnx::settings::{RunArgs, Settings, Visibility};
 pub use zkinfer_prover as prover;
+pub use zkinfer_verifier as verifier;
 pub use zkinfer_prover::{ProofArtifact, ProvingKeyFile, Srs, VerifyingKeyFile};
 pub use zkinfer_verifier::Verdict;
 

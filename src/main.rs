@@ -126,6 +126,49 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Write the Solidity verifier for a verifying key (generated Halo2Verifier + ABI wrapper
+    /// ZkinferVerifier) and the wrapper's ABI.
+    CreateEvmVerifier {
+        #[arg(long = "vk-path", default_value = "vk.key")]
+        vk_path: PathBuf,
+        /// Accepted for EZKL compatibility (the key carries what is needed).
+        #[arg(long = "settings-path")]
+        settings_path: Option<PathBuf>,
+        #[arg(long = "srs-path", default_value = "kzg.srs")]
+        srs_path: PathBuf,
+        #[arg(long = "sol-code-path", default_value = "Verifier.sol")]
+        sol_code_path: PathBuf,
+        #[arg(long = "abi-path", default_value = "Verifier.abi")]
+        abi_path: PathBuf,
+    },
+    /// Write the raw verifier calldata (instances as 32-byte words, then the proof).
+    EncodeEvmCalldata {
+        #[arg(long = "proof-path", default_value = "proof.json")]
+        proof_path: PathBuf,
+        #[arg(long = "calldata-path", default_value = "calldata.bin")]
+        calldata_path: PathBuf,
+    },
+    /// Compile and deploy the verifier in the embedded EVM; prints deploy gas and code size.
+    DeployEvm {
+        #[arg(long = "sol-code-path", default_value = "Verifier.sol")]
+        sol_code_path: PathBuf,
+        /// JSON-RPC node (not supported yet: the embedded EVM is used without it).
+        #[arg(long = "rpc-url")]
+        rpc_url: Option<String>,
+    },
+    /// Verify a proof in the embedded EVM: exit 0 valid, 1 invalid, 2 usage or input error.
+    VerifyEvm {
+        #[arg(long = "proof-path", default_value = "proof.json")]
+        proof_path: PathBuf,
+        #[arg(long = "sol-code-path", default_value = "Verifier.sol")]
+        sol_code_path: PathBuf,
+        /// JSON-RPC node (not supported yet).
+        #[arg(long = "rpc-url")]
+        rpc_url: Option<String>,
+        /// Print the gas report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a model's ops, shapes and parameter count.
     Inspect {
         #[arg(short = 'M', long = "model")]
@@ -262,6 +305,56 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             }
             return Ok(if v.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
+        Cmd::CreateEvmVerifier { vk_path, settings_path: _, srs_path, sol_code_path, abi_path } => {
+            let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;
+            let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
+            let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, vk.header.num_instances);
+            let wrapper = zkinfer::verifier::solc::compile("Verifier.sol", &sol, "ZkinferVerifier").map_err(evm_err)?;
+            zkinfer::onnx::settings::write_atomic(&sol_code_path, sol.as_bytes())?;
+            zkinfer::onnx::settings::write_json_atomic(&abi_path, &wrapper.abi)?;
+            println!("wrote {} and {}", sol_code_path.display(), abi_path.display());
+        }
+        Cmd::EncodeEvmCalldata { proof_path, calldata_path } => {
+            let p = zkinfer::ProofArtifact::load(&proof_path)?;
+            let data = zkinfer::verifier::evm::encode_calldata(&p.instances()?, &p.proof_bytes()?);
+            zkinfer::onnx::settings::write_atomic(&calldata_path, &data)?;
+            println!("wrote {} ({} bytes)", calldata_path.display(), data.len());
+        }
+        Cmd::DeployEvm { sol_code_path, rpc_url } => {
+            if rpc_url.is_some() {
+                return Err(evm_err("--rpc-url is not supported yet; omit it to use the embedded EVM".into()));
+            }
+            let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| zkinfer::onnx::Error::io(&sol_code_path, e))?;
+            let raw = zkinfer::verifier::solc::compile("Verifier.sol", &sol, "Halo2Verifier").map_err(evm_err)?;
+            let mut evm = zkinfer::verifier::evm::EmbeddedEvm::without_size_limit();
+            let (addr, gas) = evm.deploy(raw.bytecode.clone()).map_err(evm_err)?;
+            println!("deployed Halo2Verifier in the embedded EVM at {addr}: {gas} gas, runtime {} bytes", raw.runtime.len());
+            if raw.runtime.len() > 24_576 {
+                println!("warning: the runtime exceeds the 24,576-byte contract size limit (EIP-170); mainnet would refuse it");
+            }
+        }
+        Cmd::VerifyEvm { proof_path, sol_code_path, rpc_url, json } => {
+            if rpc_url.is_some() {
+                return Err(evm_err("--rpc-url is not supported yet; omit it to use the embedded EVM".into()));
+            }
+            let p = zkinfer::ProofArtifact::load(&proof_path)?;
+            let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| zkinfer::onnx::Error::io(&sol_code_path, e))?;
+            let r = zkinfer::verifier::evm::verify_in_evm(&sol, &p.instances()?, &p.proof_bytes()?).map_err(evm_err)?;
+            if json {
+                println!("{}", serde_json::to_string(&r).expect("serializable"));
+            } else {
+                println!(
+                    "proof is {} in the embedded EVM: verify gas {} (via verifyProof {}), deploy gas {}, runtime {} bytes, calldata {} bytes",
+                    if r.valid { "VALID" } else { "INVALID" },
+                    r.verify_gas,
+                    r.verify_abi_gas,
+                    r.deploy_gas,
+                    r.runtime_bytes,
+                    r.calldata_bytes
+                );
+            }
+            return Ok(if r.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
         Cmd::Inspect { model, json } => {
             let g = zkinfer::load_model(&model)?;
             let s = zkinfer::inspect::summarize(&g);
@@ -273,6 +366,10 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn evm_err(msg: String) -> zkinfer::Error {
+    zkinfer::prover::ProverError::Format(msg).into()
 }
 
 fn hex_string(b: &[u8]) -> String {

@@ -93,4 +93,11 @@ fn digits_mlp_verifies_in_the_embedded_evm() {
     let r = evm.call(waddr, verify_proof_call(&bytes, &over)).unwrap();
     assert!(!r.success, "instance >= modulus must revert");
     let _ = fr_from_hex;
+
+    // The library's report agrees, through the file create-evm-verifier writes.
+    let file = zkinfer_verifier::evm::verifier_file(&srs, &vk.key, instances.len());
+    let rep = zkinfer_verifier::evm::verify_in_evm(&file, &instances, &bytes).unwrap();
+    assert!(rep.valid && rep.verify_gas == ok.gas_used, "{rep:?}");
+    assert!(!zkinfer_verifier::evm::verify_in_evm(&file, &bad_inst, &bytes).unwrap().valid);
+    eprintln!("{rep:?}");
 }

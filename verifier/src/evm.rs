@@ -123,3 +123,79 @@ impl EmbeddedEvm {
         })
     }
 }
+
+/// The Solidity file `create-evm-verifier` writes: the generated verifier and the ABI wrapper.
+pub fn verifier_file(srs: &Srs, vk: &VerifyingKey, num_instances: usize) -> String {
+    let wrapper = WRAPPER_SOL.replace("// SPDX-License-Identifier: MIT\n", "");
+    format!("{}\n{}", solidity_verifier(srs, vk, num_instances), wrapper)
+}
+
+/// Gas and size figures of one EVM verification.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct EvmReport {
+    pub valid: bool,
+    pub deploy_gas: u64,
+    pub verify_gas: u64,
+    /// Gas of the same check through `ZkinferVerifier.verifyProof`.
+    pub verify_abi_gas: u64,
+    pub runtime_bytes: usize,
+    pub calldata_bytes: usize,
+    /// Whether the runtime fits the 24,576-byte contract size limit (EIP-170).
+    pub fits_size_limit: bool,
+}
+
+fn word(x: usize) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[24..].copy_from_slice(&(x as u64).to_be_bytes());
+    w
+}
+
+/// ABI calldata of `verifyProof(bytes proof, uint256[] instances)`.
+pub fn verify_proof_calldata(proof: &[u8], instances: &[Fr]) -> Vec<u8> {
+    use halo2_proofs::halo2curves::ff::PrimeField;
+    use sha3::Digest;
+    let mut out = sha3::Keccak256::digest(b"verifyProof(bytes,uint256[])")[..4].to_vec();
+    let words = proof.len().div_ceil(32);
+    out.extend(word(64));
+    out.extend(word(64 + 32 + words * 32));
+    out.extend(word(proof.len()));
+    let mut padded = proof.to_vec();
+    padded.resize(words * 32, 0);
+    out.extend(padded);
+    out.extend(word(instances.len()));
+    for i in instances {
+        let mut b = i.to_repr();
+        b.as_mut().reverse();
+        out.extend_from_slice(b.as_ref());
+    }
+    out
+}
+
+/// Compile `sol` (a file from [`verifier_file`]), deploy both contracts in a fresh embedded EVM
+/// (without the size limit, which the report flags instead) and verify `proof` with `instances`.
+pub fn verify_in_evm(sol: &str, instances: &[Fr], proof: &[u8]) -> Result<EvmReport, String> {
+    let raw = crate::solc::compile("Verifier.sol", sol, "Halo2Verifier")?;
+    let wrapper = crate::solc::compile("Verifier.sol", sol, "ZkinferVerifier")?;
+    let mut evm = EmbeddedEvm::without_size_limit();
+    let (addr, deploy_gas) = evm.deploy(raw.bytecode.clone())?;
+    let calldata = encode_calldata(instances, proof);
+    let call = evm.call(addr, calldata.clone())?;
+    let mut code = wrapper.bytecode.clone();
+    let mut a = [0u8; 32];
+    a[12..].copy_from_slice(addr.as_slice());
+    code.extend(a);
+    let (waddr, _) = evm.deploy(code)?;
+    let abi = evm.call(waddr, verify_proof_calldata(proof, instances))?;
+    if call.success != (abi.success && abi.output == word(1)) {
+        return Err("the raw verifier and the ABI wrapper disagree".into());
+    }
+    Ok(EvmReport {
+        valid: call.success,
+        deploy_gas,
+        verify_gas: call.gas_used,
+        verify_abi_gas: abi.gas_used,
+        runtime_bytes: raw.runtime.len(),
+        calldata_bytes: calldata.len(),
+        fits_size_limit: raw.runtime.len() <= 24_576,
+    })
+}
