@@ -1,9 +1,10 @@
 //! End-to-end demo on the bundled digits MLP: import → calibrate → compile → witness (with the
 //! quantized model's accuracy on the whole digits test split) → keys → proof → native
-//! verification, plus a tampered proof being rejected.
+//! verification, a forged output being rejected, and verification by the generated Solidity
+//! verifier in the embedded EVM (revm), with its gas.
 //!
-//! Run with `cargo run --release --example demo`. Verification in the embedded EVM joins this
-//! demo with the Solidity verifier (issue 4).
+//! Run with `npm ci --prefix solidity && cargo run --release --example demo` (npm installs solcjs,
+//! which compiles the verifier offline).
 
 use zkinfer::{InputData, RunArgs, Target};
 
@@ -61,5 +62,19 @@ fn main() -> zkinfer::Result<()> {
     forged.instances[64] = zkinfer::prover::artifacts::fr_to_hex(&(zkinfer::prover::artifacts::fr_from_hex(&forged.instances[64])? + zkinfer::Binding::one()));
     println!("verify with a forged output logit: {}", if zkinfer::verify(&forged, &vk, &srs)?.valid { "VALID (bug!)" } else { "rejected" });
     assert!(verdict.valid);
+
+    let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, vk.header.num_instances);
+    match zkinfer::verifier::evm::verify_in_evm(&sol, &proof.instances()?, &proof.proof_bytes()?) {
+        Ok(r) => println!(
+            "verify (embedded EVM): {} with {} gas ({} through verifyProof); deploy {} gas; runtime {} bytes{}",
+            if r.valid { "VALID" } else { "INVALID" },
+            r.verify_gas,
+            r.verify_abi_gas,
+            r.deploy_gas,
+            r.runtime_bytes,
+            if r.fits_size_limit { "" } else { " (over the 24,576-byte mainnet limit)" }
+        ),
+        Err(e) => println!("EVM verification skipped: {e}"),
+    }
     Ok(())
 }
