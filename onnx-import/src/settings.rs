@@ -185,13 +185,37 @@ pub fn write_json_atomic<T: Serialize>(path: &Path, v: &T) -> Result<()> {
     write_atomic(path, text.as_bytes())
 }
 
-/// Write bytes into `path` through a temporary file in the same directory and a rename.
+/// Write bytes into `path` through a temporary file in the same directory and a rename. The
+/// temporary name is unique per process and call, so concurrent writers never share it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("out"), std::process::id()));
+    let tmp = dir.join(format!(".{}.tmp{}-{n}", path.file_name().and_then(|n| n.to_str()).unwrap_or("out"), std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many threads replacing the same file never collide on the temporary name.
+    #[test]
+    fn concurrent_atomic_writes() {
+        let dir = std::env::temp_dir().join(format!("zkinfer-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("shared.bin");
+        std::thread::scope(|s| {
+            for i in 0..8u8 {
+                let p = path.clone();
+                s.spawn(move || write_atomic(&p, &[i; 1000]).unwrap());
+            }
+        });
+        assert_eq!(std::fs::read(&path).unwrap().len(), 1000);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
