@@ -86,8 +86,9 @@ fn fit_logrows(model: &Graph, s: &mut Settings, floor: u32) -> Result<()> {
     let need = match zkinfer_prover::circuit_for(&compiled) {
         Ok(circuit) => {
             let halo = |e: halo2_proofs::plonk::Error| zkinfer_prover::ProverError::Halo2(e.to_string());
-            s.num_rows = zkinfer_circuits::count_rows(&circuit).map_err(halo)?.0;
-            zkinfer_circuits::required_logrows(&circuit).map_err(halo)?
+            let (k, rows) = zkinfer_circuits::required_logrows(&circuit).map_err(halo)?;
+            s.num_rows = rows;
+            k
         }
         Err(_) => estimate,
     };
@@ -112,7 +113,7 @@ pub fn calibrate_settings(model: &Graph, data: &InputData, settings: &Settings, 
 pub fn compile(model: &Graph, settings: &Settings) -> Result<CompiledModel> {
     let mut c = CompiledModel::compile(model, settings)?;
     let circuit = zkinfer_prover::circuit_for(&c)?;
-    let k = zkinfer_circuits::required_logrows(&circuit).map_err(|e| zkinfer_prover::ProverError::Halo2(e.to_string()))?;
+    let (k, _) = zkinfer_circuits::required_logrows(&circuit).map_err(|e| zkinfer_prover::ProverError::Halo2(e.to_string()))?;
     if k > c.settings.run_args.logrows {
         tracing::warn!("the circuit needs logrows {k} (settings had {}); using {k}", c.settings.run_args.logrows);
         c.settings.run_args.logrows = k;

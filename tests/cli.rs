@@ -1,10 +1,8 @@
 //! The `zkinfer` CLI on every committed model, and its errors on bad input.
-use std::path::{Path, PathBuf};
+mod common;
+use common::models;
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn models() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
-}
 
 fn zk(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).current_dir(dir).output().expect("run zkinfer")

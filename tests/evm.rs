@@ -2,10 +2,9 @@
 //! compiles offline (solc or solcjs from solidity/node_modules), deploys, accepts the valid proof
 //! and rejects a tampered proof byte and a tampered instance; the ABI wrapper `verifyProof`
 //! returns true / false and reverts on an instance >= the field modulus.
-use sha3::{Digest, Keccak256};
-use zkinfer::prover::artifacts::fr_from_hex;
-use zkinfer::{Binding, InputData, RunArgs, Target};
-use zkinfer_verifier::evm::{encode_calldata, solidity_verifier, EmbeddedEvm, WRAPPER_SOL};
+mod common;
+use zkinfer::{Binding, RunArgs};
+use zkinfer_verifier::evm::{encode_calldata, solidity_verifier, verify_proof_calldata, EmbeddedEvm, WRAPPER_SOL};
 
 fn word(x: usize) -> [u8; 32] {
     let mut w = [0u8; 32];
@@ -13,38 +12,9 @@ fn word(x: usize) -> [u8; 32] {
     w
 }
 
-/// ABI encoding of `verifyProof(bytes proof, uint256[] instances)`.
-fn verify_proof_call(proof: &[u8], instances: &[[u8; 32]]) -> Vec<u8> {
-    let mut out = Keccak256::digest(b"verifyProof(bytes,uint256[])")[..4].to_vec();
-    let proof_words = proof.len().div_ceil(32);
-    out.extend(word(64));
-    out.extend(word(64 + 32 + proof_words * 32));
-    out.extend(word(proof.len()));
-    let mut padded = proof.to_vec();
-    padded.resize(proof_words * 32, 0);
-    out.extend(padded);
-    out.extend(word(instances.len()));
-    for i in instances {
-        out.extend(i);
-    }
-    out
-}
-
-fn be(hex_word: &str) -> [u8; 32] {
-    let mut w = [0u8; 32];
-    w.copy_from_slice(&hex::decode(&hex_word[2..]).unwrap());
-    w
-}
-
 #[test]
 fn digits_mlp_verifies_in_the_embedded_evm() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits_mlp");
-    let model = zkinfer::load_model(format!("{dir}/model.onnx")).unwrap();
-    let data = InputData::load(format!("{dir}/input.json")).unwrap();
-    let s = zkinfer::gen_settings(&model, RunArgs::default()).unwrap();
-    let s = zkinfer::calibrate_settings(&model, &data, &s, Target::Resources).unwrap();
-    let c = zkinfer::compile(&model, &s).unwrap();
-    let w = zkinfer::gen_witness(&c, &InputData { input_data: vec![data.input_data[0][..64].to_vec()] }).unwrap();
+    let (c, w) = common::compiled_with_witness("digits_mlp", RunArgs::default());
     let srs = zkinfer::prover::gen_srs(c.settings.run_args.logrows);
     let (pk, vk) = zkinfer::setup(&c, &srs).unwrap();
     let proof = zkinfer::prove(&c, &w, &pk, &srs, Binding::from(5)).unwrap();
@@ -83,16 +53,17 @@ fn digits_mlp_verifies_in_the_embedded_evm() {
     a[12..].copy_from_slice(addr.as_slice());
     code.extend(a);
     let (waddr, _) = evm.deploy(code).unwrap();
-    let words: Vec<[u8; 32]> = proof.instances.iter().map(|h| be(h)).collect();
-    let r = evm.call(waddr, verify_proof_call(&bytes, &words)).unwrap();
+    let r = evm.call(waddr, verify_proof_calldata(&bytes, &instances)).unwrap();
     assert!(r.success && r.output == word(1), "verifyProof(valid) = {:?}", r);
-    let r = evm.call(waddr, verify_proof_call(&bad, &words)).unwrap();
+    let r = evm.call(waddr, verify_proof_calldata(&bad, &instances)).unwrap();
     assert!(r.success && r.output == word(0), "verifyProof(tampered) = {:?}", r);
-    let mut over = words.clone();
-    over[0] = be("0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001");
-    let r = evm.call(waddr, verify_proof_call(&bytes, &over)).unwrap();
+    // An instance >= the modulus cannot be an Fr, so patch the encoded word directly: the first
+    // instance word follows selector, two offsets, the proof length and the padded proof.
+    let mut over = verify_proof_calldata(&bytes, &instances);
+    let at = 4 + 32 * 3 + bytes.len().div_ceil(32) * 32 + 32;
+    over[at..at + 32].copy_from_slice(&hex::decode("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001").unwrap());
+    let r = evm.call(waddr, over).unwrap();
     assert!(!r.success, "instance >= modulus must revert");
-    let _ = fr_from_hex;
 
     // The library's report agrees, through the file create-evm-verifier writes.
     let file = zkinfer_verifier::evm::verifier_file(&srs, &vk.key, instances.len());

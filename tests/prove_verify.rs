@@ -2,13 +2,10 @@
 //! verify succeed; the proof's outputs equal the reference executor's; a tampered proof byte, a
 //! tampered instance and a changed binding are rejected; an instance >= the field modulus is an
 //! input error. SRS files are cached per k under the test target directory.
+mod common;
 use std::path::PathBuf;
 use zkinfer::prover::artifacts::fr_to_hex;
-use zkinfer::{Binding, InputData, RunArgs, Srs, Target, Visibility};
-
-fn models() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
-}
+use zkinfer::{Binding, RunArgs, Srs, Visibility};
 
 /// Insecure test SRS for 2^k rows, cached on disk per k.
 fn srs(k: u32) -> Srs {
@@ -32,14 +29,7 @@ struct Run {
 }
 
 fn setup(name: &str, ra: RunArgs) -> Run {
-    let dir = models().join(name);
-    let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
-    let data = InputData::load(dir.join("input.json")).unwrap();
-    let settings = zkinfer::gen_settings(&model, ra).unwrap();
-    let settings = zkinfer::calibrate_settings(&model, &data, &settings, Target::Resources).unwrap();
-    let compiled = zkinfer::compile(&model, &settings).unwrap();
-    let first: Vec<Vec<f64>> = data.samples(&model).unwrap()[0].iter().map(|a| a.iter().map(|&v| v as f64).collect()).collect();
-    let witness = zkinfer::gen_witness(&compiled, &InputData { input_data: first }).unwrap();
+    let (compiled, witness) = common::compiled_with_witness(name, ra);
     let srs = srs(compiled.settings.run_args.logrows);
     let (pk, vk) = zkinfer::setup(&compiled, &srs).unwrap();
     Run { compiled, witness, pk, vk, srs }

@@ -1,8 +1,9 @@
 //! Test vectors for the definitions other implementations must reproduce (README, "Model
 //! commitment"): the Poseidon sponge, and the digits MLP's model commitment under the seeded
 //! development SRS.
+mod common;
 use zkinfer::prover::artifacts::fr_to_hex;
-use zkinfer::{InputData, RunArgs, Target};
+use zkinfer::RunArgs;
 use zkinfer_circuits::field::fr;
 use zkinfer_circuits::poseidon::hash;
 
@@ -19,12 +20,7 @@ fn poseidon_sponge_vectors() {
 
 #[test]
 fn digits_mlp_commitment_vector() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/models/digits_mlp");
-    let model = zkinfer::load_model(format!("{dir}/model.onnx")).unwrap();
-    let data = InputData::load(format!("{dir}/input.json")).unwrap();
-    let s = zkinfer::gen_settings(&model, RunArgs::default()).unwrap();
-    let s = zkinfer::calibrate_settings(&model, &data, &s, Target::Resources).unwrap();
-    let c = zkinfer::compile(&model, &s).unwrap();
+    let (c, _) = common::compiled_with_witness("digits_mlp", RunArgs::default());
     assert_eq!(c.settings.run_args.logrows, 11);
     let srs = zkinfer::prover::gen_srs_seeded(11, 0);
     let (_, vk) = zkinfer::setup(&c, &srs).unwrap();

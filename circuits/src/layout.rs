@@ -24,12 +24,6 @@ pub enum Elem {
     K(i64),
 }
 
-impl Default for Elem {
-    fn default() -> Self {
-        Elem::K(0)
-    }
-}
-
 impl Elem {
     pub fn value(&self) -> Option<i64> {
         match self {

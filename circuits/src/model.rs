@@ -148,11 +148,6 @@ impl ModelCircuit {
     }
 }
 
-/// Result of laying out the model: rows used, tables, output wires.
-pub struct Built {
-    pub outputs: Vec<ArrayD<Wire>>,
-}
-
 impl Circuit<Fr> for ModelCircuit {
     type Config = ModelConfig;
     type FloorPlanner = SimpleFloorPlanner;
@@ -213,14 +208,14 @@ pub fn count_rows(c: &ModelCircuit) -> Result<(usize, Tables), Error> {
 }
 
 /// Smallest `k` whose `2^k` rows hold the circuit (model region, tables, instances, and the rows
-/// halo2 reserves for blinding).
-pub fn required_logrows(c: &ModelCircuit) -> Result<u32, Error> {
+/// halo2 reserves for blinding), with the row count it was derived from.
+pub fn required_logrows(c: &ModelCircuit) -> Result<(u32, usize), Error> {
     let (rows, _) = count_rows(c)?;
     let mut meta = ConstraintSystem::<Fr>::default();
     let p = c.circuit_params();
     ModelConfig::configure(&mut meta, p.lanes, p.poseidon);
     let need = rows + meta.minimum_rows();
-    Ok((usize::BITS - (need - 1).leading_zeros()).max(4))
+    Ok(((usize::BITS - (need - 1).leading_zeros()).max(4), rows))
 }
 
 /// Symbolic scalar: the list of `(left index, right index)` products an output sums.
@@ -294,6 +289,11 @@ impl Ctx<'_, '_, '_> {
         let next: Vec<ArithOp> = pairs.iter().zip(r).map(|((m, _), r)| ArithOp { a: Some(m.clone()), b: Some(r), cl: 1, cr: s, ..Default::default() }).collect();
         self.lay.arith(&next)
     }
+    /// The wires of `x` gathered into index groups (pooling windows, reduction groups, lanes).
+    fn grouped<'g>(&mut self, x: &ArrayD<Elem>, groups: impl IntoIterator<Item = &'g Vec<usize>>) -> Result<Vec<Vec<Wire>>, Error> {
+        let flat = self.wires(x)?;
+        Ok(groups.into_iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect())
+    }
     /// Running maximum of each group (groups processed in lockstep so rows pack lanes).
     fn group_max(&mut self, groups: &[Vec<Wire>]) -> Result<Vec<Wire>, Error> {
         let mut cur: Vec<Wire> = groups.iter().map(|g| g[0].clone()).collect();
@@ -310,7 +310,7 @@ impl Ctx<'_, '_, '_> {
     }
 }
 
-fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
+fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
     let g = &*c.graph;
     let il = c.instance_layout();
     let mut ctx = Ctx { lay, consts: HashMap::new() };
@@ -329,19 +329,7 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
                 ctx.lay.range_check(w)?;
             }
         }
-        match c.vis.input {
-            Visibility::Public => {
-                for (j, w) in wires.iter().enumerate() {
-                    ctx.lay.expose(w, il.inputs[k] + j);
-                }
-            }
-            Visibility::Hashed => {
-                let packed = ctx.lay.pack(&wires)?;
-                let (h, _) = ctx.lay.poseidon_hash_fr(&packed)?;
-                ctx.lay.expose_cell(h, il.inputs[k]);
-            }
-            _ => {}
-        }
+        publish(&mut ctx, c.vis.input, &wires, il.inputs.get(k).copied())?;
         vals[id] = Some(ArrayD::from_shape_vec(IxDyn(shape), wires.into_iter().map(Elem::W).collect()).expect("sizes agree"));
     }
     let mut params: Vec<ArrayD<Elem>> = Vec::with_capacity(g.consts.len());
@@ -390,24 +378,10 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
             vals[id] = Some(t);
         }
     }
-    let mut outputs = Vec::new();
     for (k, &id) in g.outputs.iter().enumerate() {
         let t = vals[id].clone().expect("outputs computed");
         let wires = ctx.wires(&t)?;
-        match c.vis.output {
-            Visibility::Public => {
-                for (j, w) in wires.iter().enumerate() {
-                    ctx.lay.expose(w, il.outputs[k] + j);
-                }
-            }
-            Visibility::Hashed => {
-                let packed = ctx.lay.pack(&wires)?;
-                let (h, _) = ctx.lay.poseidon_hash_fr(&packed)?;
-                ctx.lay.expose_cell(h, il.outputs[k]);
-            }
-            _ => {}
-        }
-        outputs.push(ArrayD::from_shape_vec(t.raw_dim(), wires).expect("sizes agree"));
+        publish(&mut ctx, c.vis.output, &wires, il.outputs.get(k).copied())?;
     }
     // The binding value enters a gate (b·b) and the instance column, so it is part of what the
     // proof commits to.
@@ -424,7 +398,26 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<Built, Error> {
         r.assign_advice(cfg.o[0], row, bind_val.map(|v| v * v));
         ctx.lay.instance.push((a, il.binding));
     }
-    Ok(Built { outputs })
+    Ok(())
+}
+
+/// Bind a model input or output tensor to the instance column from row `at`: its values when
+/// public, its packed Poseidon hash when hashed (packing range-checks every value).
+fn publish(ctx: &mut Ctx, vis: Visibility, wires: &[Wire], at: Option<usize>) -> Result<(), Error> {
+    match (vis, at) {
+        (Visibility::Public, Some(at)) => {
+            for (j, w) in wires.iter().enumerate() {
+                ctx.lay.expose(w, at + j);
+            }
+        }
+        (Visibility::Hashed, Some(at)) => {
+            let packed = ctx.lay.pack(wires)?;
+            let (h, _) = ctx.lay.poseidon_hash_fr(&packed)?;
+            ctx.lay.expose_cell(h, at);
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn arith_map(ctx: &mut Ctx, a: &ArrayD<Elem>, f: impl Fn(Wire) -> ArithOp) -> Result<ArrayD<Elem>, Error> {
@@ -608,15 +601,13 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
         }
         QOp::MaxPool { window } => {
             let groups = window::pool(&indices(x.shape()), window, |v, _| v.to_vec()).map_err(kerr)?;
-            let flat = ctx.wires(x)?;
-            let gw: Vec<Vec<Wire>> = groups.iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect();
+            let gw = ctx.grouped(x, groups.iter())?;
             let out = ctx.group_max(&gw)?;
             one(from_vec(groups.shape(), out))
         }
         QOp::ReduceMax { axes, keepdims } => {
             let groups = reduce::reduce(&indices(x.shape()), axes, *keepdims, |v| v.to_vec()).map_err(kerr)?;
-            let flat = ctx.wires(x)?;
-            let gw: Vec<Vec<Wire>> = groups.iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect();
+            let gw = ctx.grouped(x, groups.iter())?;
             let out = ctx.group_max(&gw)?;
             one(from_vec(groups.shape(), out))
         }
@@ -673,7 +664,7 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
             let groups = lane_groups(x.shape(), *axis, *flatten);
             let exp = FnKind::Act { act: zkinfer_onnx::activation::Activation::Exp, in_scale: *in_scale, out_scale: *out_scale };
             let mut out: Vec<Option<Wire>> = vec![None; flat.len()];
-            let gw: Vec<Vec<Wire>> = groups.iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect();
+            let gw = ctx.grouped(x, groups.iter())?;
             let maxes = ctx.group_max(&gw)?;
             for (g, m) in groups.iter().zip(maxes) {
                 let diffs: Vec<ArithOp> = g.iter().map(|&i| ArithOp { a: Some(flat[i].clone()), b: Some(m.clone()), cl: 1, cr: -1, ..Default::default() }).collect();
@@ -708,8 +699,7 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
         }
         QOp::ArgMax { axis, keepdims, select_last_index } => {
             let groups = reduce::reduce(&indices(x.shape()), &[*axis], *keepdims, |v| v.to_vec()).map_err(kerr)?;
-            let flat = ctx.wires(x)?;
-            let gw: Vec<Vec<Wire>> = groups.iter().map(|g| g.iter().map(|&i| flat[i].clone()).collect()).collect();
+            let gw = ctx.grouped(x, groups.iter())?;
             let maxes = ctx.group_max(&gw)?;
             let mut out = Vec::with_capacity(gw.len());
             for (g, m) in gw.iter().zip(maxes) {

@@ -126,7 +126,7 @@ pub fn run(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode) -> Result<Execut
                 return Err(chk.arith("integer overflow; lower input_scale / param_scale"));
             }
             if t.shape() != q.values[id].shape.as_slice() {
-                return Err(chk.kernel::<()>(Err(format!("produced shape {:?}, expected {:?}", t.shape(), q.values[id].shape))).unwrap_err());
+                return Err(Error::invalid(&node.onnx_op, &node.name, format!("produced shape {:?}, expected {:?}", t.shape(), q.values[id].shape)));
             }
             max_any = max_any.max(m);
             vals[id] = Some(t);
