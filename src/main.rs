@@ -148,23 +148,40 @@ enum Cmd {
         #[arg(long = "calldata-path", default_value = "calldata.bin")]
         calldata_path: PathBuf,
     },
-    /// Compile and deploy the verifier in the embedded EVM; prints deploy gas and code size.
+    /// Compile and deploy the verifier (Halo2Verifier and its ZkinferVerifier wrapper) in the
+    /// embedded EVM, or on a JSON-RPC node with --rpc-url and --private-key; prints deploy gas,
+    /// code size and, on a node, the addresses.
     DeployEvm {
         #[arg(long = "sol-code-path", default_value = "Verifier.sol")]
         sol_code_path: PathBuf,
-        /// JSON-RPC node (not supported yet: the embedded EVM is used without it).
+        /// JSON-RPC node (http). Without it the embedded EVM is used.
         #[arg(long = "rpc-url")]
         rpc_url: Option<String>,
+        /// Hex private key of the deployer (needed with --rpc-url).
+        #[arg(long = "private-key")]
+        private_key: Option<String>,
+        /// Write the ZkinferVerifier address (the one `verify-evm --addr-verifier` takes) here.
+        #[arg(long = "addr-path")]
+        addr_path: Option<PathBuf>,
     },
-    /// Verify a proof in the embedded EVM: exit 0 valid, 1 invalid, 2 usage or input error.
+    /// Verify a proof in the EVM: in the embedded EVM from --sol-code-path, or on a node
+    /// (--rpc-url) against a deployed ZkinferVerifier (--addr-verifier). Exit 0 valid, 1 invalid,
+    /// 2 usage or input error.
     VerifyEvm {
         #[arg(long = "proof-path", default_value = "proof.json")]
         proof_path: PathBuf,
         #[arg(long = "sol-code-path", default_value = "Verifier.sol")]
         sol_code_path: PathBuf,
-        /// JSON-RPC node (not supported yet).
+        /// JSON-RPC node (http); needs --addr-verifier.
         #[arg(long = "rpc-url")]
         rpc_url: Option<String>,
+        /// Address of a deployed ZkinferVerifier (printed and written by `deploy-evm`).
+        #[arg(long = "addr-verifier")]
+        addr_verifier: Option<String>,
+        /// With --rpc-url: send the check as a transaction signed by this key and report its
+        /// exact gas; without it the node's eth_estimateGas is reported.
+        #[arg(long = "private-key")]
+        private_key: Option<String>,
         /// Print the gas report as JSON.
         #[arg(long)]
         json: bool,
@@ -320,38 +337,61 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             zkinfer::onnx::settings::write_atomic(&calldata_path, &data)?;
             println!("wrote {} ({} bytes)", calldata_path.display(), data.len());
         }
-        Cmd::DeployEvm { sol_code_path, rpc_url } => {
-            if rpc_url.is_some() {
-                return Err(evm_err("--rpc-url is not supported yet; omit it to use the embedded EVM".into()));
-            }
+        Cmd::DeployEvm { sol_code_path, rpc_url, private_key, addr_path } => {
+            use zkinfer::verifier::evm::{deploy_verifier, EmbeddedEvm};
             let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| zkinfer::onnx::Error::io(&sol_code_path, e))?;
-            let raw = zkinfer::verifier::solc::compile("Verifier.sol", &sol, "Halo2Verifier").map_err(evm_err)?;
-            let mut evm = zkinfer::verifier::evm::EmbeddedEvm::without_size_limit();
-            let (addr, gas) = evm.deploy(raw.bytecode.clone()).map_err(evm_err)?;
-            println!("deployed Halo2Verifier in the embedded EVM at {addr}: {gas} gas, runtime {} bytes", raw.runtime.len());
-            if raw.runtime.len() > 24_576 {
+            let (d, place) = match &rpc_url {
+                Some(url) => {
+                    let key = private_key.as_deref().ok_or_else(|| evm_err("deploy-evm --rpc-url needs --private-key (the deployer's key)".into()))?;
+                    let mut chain = zkinfer::verifier::rpc::RpcChain::connect(url, Some(key)).map_err(evm_err)?;
+                    (deploy_verifier(&mut chain, &sol).map_err(evm_err)?, url.clone())
+                }
+                None => (deploy_verifier(&mut EmbeddedEvm::without_size_limit(), &sol).map_err(evm_err)?, "the embedded EVM".to_string()),
+            };
+            println!("deployed Halo2Verifier at {} on {place}: {} gas, runtime {} bytes", d.verifier, d.deploy_gas, d.runtime_bytes);
+            println!("deployed ZkinferVerifier (verifyProof) at {}", d.wrapper);
+            if d.runtime_bytes > 24_576 {
                 println!("warning: the runtime exceeds the 24,576-byte contract size limit (EIP-170); mainnet would refuse it");
             }
-        }
-        Cmd::VerifyEvm { proof_path, sol_code_path, rpc_url, json } => {
-            if rpc_url.is_some() {
-                return Err(evm_err("--rpc-url is not supported yet; omit it to use the embedded EVM".into()));
+            if let Some(path) = addr_path {
+                zkinfer::onnx::settings::write_atomic(&path, format!("{}\n", d.wrapper).as_bytes())?;
             }
+        }
+        Cmd::VerifyEvm { proof_path, sol_code_path, rpc_url, addr_verifier, private_key, json } => {
             let p = zkinfer::ProofArtifact::load(&proof_path)?;
-            let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| zkinfer::onnx::Error::io(&sol_code_path, e))?;
-            let r = zkinfer::verifier::evm::verify_in_evm(&sol, &p.instances()?, &p.proof_bytes()?).map_err(evm_err)?;
+            let (instances, proof) = (p.instances()?, p.proof_bytes()?);
+            let Some(url) = rpc_url else {
+                if addr_verifier.is_some() {
+                    return Err(evm_err("--addr-verifier needs --rpc-url (the node the verifier is deployed on)".into()));
+                }
+                let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| zkinfer::onnx::Error::io(&sol_code_path, e))?;
+                let r = zkinfer::verifier::evm::verify_in_evm(&sol, &instances, &proof).map_err(evm_err)?;
+                if json {
+                    println!("{}", serde_json::to_string(&r).expect("serializable"));
+                } else {
+                    println!(
+                        "proof is {} in the embedded EVM: verify gas {} (via verifyProof {}), deploy gas {}, runtime {} bytes, calldata {} bytes",
+                        if r.valid { "VALID" } else { "INVALID" },
+                        r.verify_gas,
+                        r.verify_abi_gas,
+                        r.deploy_gas,
+                        r.runtime_bytes,
+                        r.calldata_bytes
+                    );
+                }
+                return Ok(if r.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            };
+            let addr = addr_verifier.ok_or_else(|| evm_err("verify-evm --rpc-url needs --addr-verifier (the ZkinferVerifier address from deploy-evm)".into()))?;
+            let r = zkinfer::verifier::rpc::verify_at(&url, &addr, private_key.as_deref(), &instances, &proof).map_err(evm_err)?;
             if json {
                 println!("{}", serde_json::to_string(&r).expect("serializable"));
             } else {
-                println!(
-                    "proof is {} in the embedded EVM: verify gas {} (via verifyProof {}), deploy gas {}, runtime {} bytes, calldata {} bytes",
-                    if r.valid { "VALID" } else { "INVALID" },
-                    r.verify_gas,
-                    r.verify_abi_gas,
-                    r.deploy_gas,
-                    r.runtime_bytes,
-                    r.calldata_bytes
-                );
+                let gas = match (r.gas_used, r.gas_estimate) {
+                    (Some(g), _) => format!("{g} gas used by the transaction"),
+                    (None, Some(g)) => format!("{g} gas estimated"),
+                    (None, None) => "no gas figure (rejected)".into(),
+                };
+                println!("proof is {} at {} on {url}: {gas}", if r.valid { "VALID" } else { "INVALID" }, r.address);
             }
             return Ok(if r.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }

@@ -176,6 +176,27 @@ fn prove_and_verify_exit_codes() {
     let verify = ["verify", "--proof-path", "proof.json", "--settings-path", "settings.json", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--json"];
     let v: serde_json::Value = serde_json::from_str(&ok(&verify, dir)).unwrap();
     assert_eq!(v["valid"], true);
+
+    // EVM commands: embedded EVM, then a local anvil through --rpc-url.
+    ok(&["create-evm-verifier", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--sol-code-path", "Verifier.sol", "--abi-path", "Verifier.abi"], dir);
+    assert!(ok(&["encode-evm-calldata", "--proof-path", "proof.json", "--calldata-path", "calldata.bin"], dir).contains("bytes"));
+    assert!(ok(&["deploy-evm", "--sol-code-path", "Verifier.sol"], dir).contains("embedded EVM"));
+    let embedded: serde_json::Value = serde_json::from_str(&ok(&["verify-evm", "--proof-path", "proof.json", "--sol-code-path", "Verifier.sol", "--json"], dir)).unwrap();
+    assert_eq!(embedded["valid"], true);
+    let node = zkinfer::verifier::rpc::Anvil::start(&zkinfer::verifier::rpc::Anvil::bundled_binary().expect("npm ci --prefix solidity"), false).unwrap();
+    let err = fails(&["deploy-evm", "--sol-code-path", "Verifier.sol", "--rpc-url", &node.url], dir);
+    assert!(err.contains("--private-key"), "{err}");
+    let key = zkinfer::verifier::rpc::ANVIL_DEV_KEY;
+    let out = ok(&["deploy-evm", "--sol-code-path", "Verifier.sol", "--rpc-url", &node.url, "--private-key", key, "--addr-path", "addr.txt"], dir);
+    assert!(out.contains("ZkinferVerifier"), "{out}");
+    let addr = std::fs::read_to_string(dir.join("addr.txt")).unwrap().trim().to_string();
+    let on_node = ["verify-evm", "--proof-path", "proof.json", "--rpc-url", &node.url, "--addr-verifier", &addr, "--private-key", key, "--json"];
+    let v: serde_json::Value = serde_json::from_str(&ok(&on_node, dir)).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["gas_used"], embedded["verify_abi_gas"], "anvil and the embedded EVM must charge the same gas");
+    let err = fails(&["verify-evm", "--proof-path", "proof.json", "--rpc-url", &node.url], dir);
+    assert!(err.contains("--addr-verifier"), "{err}");
+
     // A tampered public value: checked and rejected, exit 1.
     let mut p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("proof.json")).unwrap()).unwrap();
     let last = p["instances"].as_array().unwrap().len() - 1;
@@ -185,6 +206,10 @@ fn prove_and_verify_exit_codes() {
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["valid"], false);
+    let on_node_view = ["verify-evm", "--proof-path", "proof.json", "--rpc-url", &node.url, "--addr-verifier", &addr, "--json"];
+    let o = zk(&on_node_view, dir);
+    assert_eq!(o.status.code(), Some(1), "tampered instance on anvil: {}", String::from_utf8_lossy(&o.stderr));
+    drop(node);
     // An instance >= the field modulus: not checkable, exit 2.
     p["instances"][last] = serde_json::json!("0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001");
     std::fs::write(dir.join("proof.json"), p.to_string()).unwrap();

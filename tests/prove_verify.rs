@@ -3,22 +3,9 @@
 //! tampered instance and a changed binding are rejected; an instance >= the field modulus is an
 //! input error. SRS files are cached per k under the test target directory.
 mod common;
-use std::path::PathBuf;
+use common::srs;
 use zkinfer::prover::artifacts::fr_to_hex;
 use zkinfer::{Binding, RunArgs, Srs, Visibility};
-
-/// Insecure test SRS for 2^k rows, cached on disk per k.
-fn srs(k: u32) -> Srs {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("srs");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("k{k}.srs"));
-    if let Ok(s) = zkinfer::prover::load_srs(&path, k) {
-        return s;
-    }
-    let s = zkinfer::prover::gen_srs(k);
-    zkinfer::prover::save_srs(&s, &path).unwrap();
-    s
-}
 
 struct Run {
     compiled: zkinfer::CompiledModel,

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use zkinfer::{CompiledModel, InputData, RunArgs, Target, Witness};
+use zkinfer::{CompiledModel, InputData, RunArgs, Srs, Target, Witness};
 
 pub fn models() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
@@ -20,4 +20,17 @@ pub fn compiled_with_witness(name: &str, ra: RunArgs) -> (CompiledModel, Witness
     let first: Vec<Vec<f64>> = data.samples(&model).unwrap()[0].iter().map(|a| a.iter().map(|&v| v as f64).collect()).collect();
     let witness = zkinfer::gen_witness(&compiled, &InputData { input_data: first }).unwrap();
     (compiled, witness)
+}
+
+/// Insecure test SRS for 2^k rows, cached on disk per k (shared by the test binaries).
+pub fn srs(k: u32) -> Srs {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("srs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("k{k}.srs"));
+    if let Ok(s) = zkinfer::prover::load_srs(&path, k) {
+        return s;
+    }
+    let s = zkinfer::prover::gen_srs(k);
+    zkinfer::prover::save_srs(&s, &path).unwrap();
+    s
 }

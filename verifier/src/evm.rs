@@ -12,6 +12,7 @@ use halo2_proofs::poly::commitment::ParamsProver;
 use revm::context::result::{ExecutionResult, Output};
 use revm::context::TxEnv;
 use revm::database::InMemoryDB;
+use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, Bytes, TxKind};
 use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
 use snark_verifier::loader::evm::EvmLoader;
@@ -68,15 +69,28 @@ pub fn encode_calldata(instances: &[Fr], proof: &[u8]) -> Vec<u8> {
     snark_verifier::loader::evm::encode_calldata(&[instances.to_vec()], proof)
 }
 
-/// Outcome of one transaction in the embedded EVM.
+/// Gas limit of every transaction we send: under the EIP-7825 per-transaction cap (2^24).
+pub const TX_GAS_LIMIT: u64 = 16_000_000;
+
+/// Outcome of one transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
     pub success: bool,
+    /// Gas used by the whole transaction (intrinsic and calldata gas included).
     pub gas_used: u64,
     pub output: Vec<u8>,
 }
 
-/// An in-memory EVM (revm, mainnet rules, BN254 precompiles).
+/// Somewhere contracts run: the embedded EVM or a JSON-RPC node ([`crate::rpc::RpcChain`]).
+/// Both run the same hardfork (Osaka), so the same transaction uses the same gas on both.
+pub trait Chain {
+    /// Deploy contract creation code; returns the address and the gas used.
+    fn deploy(&mut self, code: Vec<u8>) -> Result<(Address, u64), String>;
+    /// Send a transaction calling `to` with `data`.
+    fn call(&mut self, to: Address, data: Vec<u8>) -> Result<Call, String>;
+}
+
+/// An in-memory EVM (revm, mainnet rules of the Osaka hardfork, BN254 precompiles).
 pub struct EmbeddedEvm {
     evm: revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>,
     nonce: u64,
@@ -85,37 +99,41 @@ pub struct EmbeddedEvm {
 impl Default for EmbeddedEvm {
     /// Mainnet rules, including the 24,576-byte contract size limit.
     fn default() -> Self {
-        EmbeddedEvm { evm: Context::mainnet().with_db(InMemoryDB::default()).build_mainnet(), nonce: 0 }
+        let ctx = Context::mainnet().with_db(InMemoryDB::default()).modify_cfg_chained(|cfg| cfg.set_spec_and_mainnet_gas_params(SpecId::OSAKA));
+        EmbeddedEvm { evm: ctx.build_mainnet(), nonce: 0 }
     }
 }
 
 impl EmbeddedEvm {
     /// Mainnet rules without the contract size limit (EIP-170): for verifiers too large for
-    /// mainnet, to measure and test them before the reusable verifier lands.
+    /// mainnet, to measure and test them.
     pub fn without_size_limit() -> Self {
-        let ctx = Context::mainnet().with_db(InMemoryDB::default()).modify_cfg_chained(|cfg| cfg.limit_contract_code_size = Some(usize::MAX));
+        let ctx = Context::mainnet().with_db(InMemoryDB::default()).modify_cfg_chained(|cfg| {
+            cfg.set_spec_and_mainnet_gas_params(SpecId::OSAKA);
+            cfg.limit_contract_code_size = Some(usize::MAX);
+        });
         EmbeddedEvm { evm: ctx.build_mainnet(), nonce: 0 }
     }
 
-    fn run(&mut self, kind: TxKind, data: Vec<u8>, gas_limit: u64) -> Result<(ExecutionResult, u64), String> {
-        let tx = TxEnv { gas_limit, kind, data: Bytes::from(data), nonce: self.nonce, ..Default::default() };
+    fn run(&mut self, kind: TxKind, data: Vec<u8>) -> Result<(ExecutionResult, u64), String> {
+        let tx = TxEnv { gas_limit: TX_GAS_LIMIT, kind, data: Bytes::from(data), nonce: self.nonce, ..Default::default() };
         let r = self.evm.transact_commit(tx).map_err(|e| format!("EVM error: {e:?}"))?;
         self.nonce += 1;
         let gas = r.tx_gas_used();
         Ok((r, gas))
     }
+}
 
-    /// Deploy contract creation code; returns the address and gas used.
-    pub fn deploy(&mut self, code: Vec<u8>) -> Result<(Address, u64), String> {
-        match self.run(TxKind::Create, code, 16_000_000)? {
+impl Chain for EmbeddedEvm {
+    fn deploy(&mut self, code: Vec<u8>) -> Result<(Address, u64), String> {
+        match self.run(TxKind::Create, code)? {
             (ExecutionResult::Success { output: Output::Create(_, Some(addr)), .. }, gas) => Ok((addr, gas)),
             (other, gas) => Err(format!("deployment failed after {gas} gas: {other:?}")),
         }
     }
 
-    /// Call `to` with `data` (gas limit 16M, under the EIP-7825 per-transaction cap).
-    pub fn call(&mut self, to: Address, data: Vec<u8>) -> Result<Call, String> {
-        let (r, gas_used) = self.run(TxKind::Call(to), data, 16_000_000)?;
+    fn call(&mut self, to: Address, data: Vec<u8>) -> Result<Call, String> {
+        let (r, gas_used) = self.run(TxKind::Call(to), data)?;
         Ok(match r {
             ExecutionResult::Success { output, .. } => Call { success: true, gas_used, output: output.into_data().to_vec() },
             ExecutionResult::Revert { output, .. } => Call { success: false, gas_used, output: output.to_vec() },
@@ -171,31 +189,104 @@ pub fn verify_proof_calldata(proof: &[u8], instances: &[Fr]) -> Vec<u8> {
     out
 }
 
-/// Compile `sol` (a file from [`verifier_file`]), deploy both contracts in a fresh embedded EVM
-/// (without the size limit, which the report flags instead) and verify `proof` with `instances`.
-pub fn verify_in_evm(sol: &str, instances: &[Fr], proof: &[u8]) -> Result<EvmReport, String> {
+/// A deployed verifier: the generated `Halo2Verifier` and its `ZkinferVerifier` wrapper.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployed {
+    pub verifier: Address,
+    pub wrapper: Address,
+    /// Gas of deploying `Halo2Verifier` (the wrapper is small and not counted).
+    pub deploy_gas: u64,
+    pub runtime_bytes: usize,
+}
+
+/// Compile `sol` (a file from [`verifier_file`]) and deploy both contracts on `chain`.
+pub fn deploy_verifier(chain: &mut dyn Chain, sol: &str) -> Result<Deployed, String> {
     let raw = crate::solc::compile("Verifier.sol", sol, "Halo2Verifier")?;
     let wrapper = crate::solc::compile("Verifier.sol", sol, "ZkinferVerifier")?;
-    let mut evm = EmbeddedEvm::without_size_limit();
-    let (addr, deploy_gas) = evm.deploy(raw.bytecode.clone())?;
-    let calldata = encode_calldata(instances, proof);
-    let call = evm.call(addr, calldata.clone())?;
+    let (verifier, deploy_gas) = chain.deploy(raw.bytecode.clone())?;
     let mut code = wrapper.bytecode.clone();
     let mut a = [0u8; 32];
-    a[12..].copy_from_slice(addr.as_slice());
+    a[12..].copy_from_slice(verifier.as_slice());
     code.extend(a);
-    let (waddr, _) = evm.deploy(code)?;
-    let abi = evm.call(waddr, verify_proof_calldata(proof, instances))?;
+    let (wrapper, _) = chain.deploy(code)?;
+    Ok(Deployed { verifier, wrapper, deploy_gas, runtime_bytes: raw.runtime.len() })
+}
+
+/// Check `proof` against a deployed verifier, raw and through `verifyProof`.
+pub fn verify_deployed(chain: &mut dyn Chain, d: &Deployed, instances: &[Fr], proof: &[u8]) -> Result<EvmReport, String> {
+    let calldata = encode_calldata(instances, proof);
+    let call = chain.call(d.verifier, calldata.clone())?;
+    let abi = chain.call(d.wrapper, verify_proof_calldata(proof, instances))?;
     if call.success != (abi.success && abi.output == word(1)) {
         return Err("the raw verifier and the ABI wrapper disagree".into());
     }
     Ok(EvmReport {
         valid: call.success,
-        deploy_gas,
+        deploy_gas: d.deploy_gas,
         verify_gas: call.gas_used,
         verify_abi_gas: abi.gas_used,
-        runtime_bytes: raw.runtime.len(),
+        runtime_bytes: d.runtime_bytes,
         calldata_bytes: calldata.len(),
-        fits_size_limit: raw.runtime.len() <= 24_576,
+        fits_size_limit: d.runtime_bytes <= 24_576,
     })
 }
+
+/// Compile `sol`, deploy both contracts in a fresh embedded EVM (without the size limit, which
+/// the report flags instead) and verify `proof` with `instances`.
+pub fn verify_in_evm(sol: &str, instances: &[Fr], proof: &[u8]) -> Result<EvmReport, String> {
+    let mut evm = EmbeddedEvm::without_size_limit();
+    let d = deploy_verifier(&mut evm, sol)?;
+    verify_deployed(&mut evm, &d, instances, proof)
+}
+
+/// What a deployed verifier did with a valid proof and with tampered ones.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Acceptance {
+    /// The valid proof, raw and through `verifyProof`.
+    pub valid: EvmReport,
+    /// Gas of the rejected calls (raw verifier): a flipped proof byte, an instance plus one.
+    pub tampered_proof_gas: u64,
+    pub tampered_instance_gas: u64,
+}
+
+/// Run the acceptance checks on a deployed verifier: the valid proof is accepted (raw and
+/// `verifyProof` = true); a flipped proof byte and an instance plus one are rejected (raw call
+/// reverts, `verifyProof` = false); an instance equal to the field modulus makes `verifyProof`
+/// revert. Errors name the check that failed.
+pub fn acceptance(chain: &mut dyn Chain, d: &Deployed, instances: &[Fr], proof: &[u8]) -> Result<Acceptance, String> {
+    let valid = verify_deployed(chain, d, instances, proof)?;
+    if !valid.valid {
+        return Err("the valid proof was rejected".into());
+    }
+    let mut bad_proof = proof.to_vec();
+    // A byte of the last evaluation (SHPLONK proofs end with two points): every point stays on
+    // the curve, so the proof fails the pairing check rather than point validation.
+    let at = bad_proof.len().saturating_sub(128 + 16);
+    bad_proof[at] ^= 1;
+    let tampered = verify_deployed(chain, d, instances, &bad_proof)?;
+    if tampered.valid {
+        return Err("a proof with a flipped byte was accepted".into());
+    }
+    if instances.is_empty() {
+        return Err("a verifier without instances cannot be checked for tampered instances".into());
+    }
+    let mut bad_instances = instances.to_vec();
+    bad_instances[0] += Fr::from(1u64);
+    let tampered_instance = verify_deployed(chain, d, &bad_instances, proof)?;
+    if tampered_instance.valid {
+        return Err("a tampered instance was accepted".into());
+    }
+    let mut over = verify_proof_calldata(proof, instances);
+    let first = 4 + 32 * 3 + proof.len().div_ceil(32) * 32 + 32;
+    over[first..first + 32].copy_from_slice(&FR_MODULUS_BE);
+    if chain.call(d.wrapper, over)?.success {
+        return Err("verifyProof accepted an instance equal to the field modulus".into());
+    }
+    Ok(Acceptance { valid, tampered_proof_gas: tampered.verify_gas, tampered_instance_gas: tampered_instance.verify_gas })
+}
+
+/// The BN254 scalar field modulus, big-endian.
+const FR_MODULUS_BE: [u8; 32] = [
+    0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d, 0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93,
+    0xf0, 0x00, 0x00, 0x01,
+];

@@ -2,10 +2,11 @@
 //!
 //! * [`native`]: verification of zkinfer proofs (SHPLONK/KZG over BN254, Keccak transcript);
 //! * [`evm`]: a Solidity verifier per verifying key (snark-verifier's EVM loader), compiled
-//!   offline ([`solc`]) and run in an embedded EVM (revm).
+//!   offline ([`solc`]) and run in an embedded EVM (revm) or on a JSON-RPC node ([`rpc`], alloy).
 
 pub mod evm;
 pub mod native;
+pub mod rpc;
 pub mod solc;
 
 pub use native::{verify, Verdict};
