@@ -63,7 +63,7 @@ fn main() -> zkinfer::Result<()> {
     println!("verify with a forged output logit: {}", if zkinfer::verify(&forged, &vk, &srs)?.valid { "VALID (bug!)" } else { "rejected" });
     assert!(verdict.valid);
 
-    let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, vk.header.num_instances);
+    let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, &vk.header.packing);
     match zkinfer::verifier::evm::verify_in_evm(&sol, &proof.instances()?, &proof.proof_bytes()?) {
         Ok(r) => println!(
             "verify (embedded EVM): {} with {} gas ({} through verifyProof); deploy {} gas; runtime {} bytes{}",

@@ -28,7 +28,7 @@ fn main() -> zkinfer::Result<()> {
         let srs = zkinfer::prover::gen_srs(c.settings.run_args.logrows);
         let (pk, vk) = zkinfer::setup(&c, &srs)?;
         let p = zkinfer::prove(&c, &w, &pk, &srs, Binding::zero())?;
-        let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, vk.header.num_instances);
+        let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, &vk.header.packing);
         match zkinfer::verifier::evm::verify_in_evm(&sol, &p.instances()?, &p.proof_bytes()?) {
             Ok(r) => println!(
                 "| {name} | {} | {} | {} | {} | {} | {}{} | {} |",

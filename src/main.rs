@@ -141,7 +141,8 @@ enum Cmd {
         #[arg(long = "abi-path", default_value = "Verifier.abi")]
         abi_path: PathBuf,
     },
-    /// Write the raw verifier calldata (instances as 32-byte words, then the proof).
+    /// Write the calldata of `verifyProof(bytes proof, uint256[] instances)` for a proof (the call
+    /// to the ZkinferVerifier wrapper that create-evm-verifier writes).
     EncodeEvmCalldata {
         #[arg(long = "proof-path", default_value = "proof.json")]
         proof_path: PathBuf,
@@ -325,7 +326,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
         Cmd::CreateEvmVerifier { vk_path, settings_path: _, srs_path, sol_code_path, abi_path } => {
             let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;
             let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
-            let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, vk.header.num_instances);
+            let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, &vk.header.packing);
             let wrapper = zkinfer::verifier::solc::compile("Verifier.sol", &sol, "ZkinferVerifier").map_err(evm_err)?;
             zkinfer::onnx::settings::write_atomic(&sol_code_path, sol.as_bytes())?;
             zkinfer::onnx::settings::write_json_atomic(&abi_path, &wrapper.abi)?;
@@ -333,7 +334,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
         }
         Cmd::EncodeEvmCalldata { proof_path, calldata_path } => {
             let p = zkinfer::ProofArtifact::load(&proof_path)?;
-            let data = zkinfer::verifier::evm::encode_calldata(&p.instances()?, &p.proof_bytes()?);
+            let data = zkinfer::verifier::evm::verify_proof_calldata(&p.proof_bytes()?, &p.instances()?);
             zkinfer::onnx::settings::write_atomic(&calldata_path, &data)?;
             println!("wrote {} ({} bytes)", calldata_path.display(), data.len());
         }

@@ -19,7 +19,7 @@ fn proven(name: &str, ra: RunArgs) -> Proven {
     let srs = common::srs(c.settings.run_args.logrows);
     let (pk, vk) = zkinfer::setup(&c, &srs).unwrap();
     let p = zkinfer::prove(&c, &w, &pk, &srs, Binding::from(5)).unwrap();
-    Proven { sol: verifier_file(&srs, &vk.key, vk.header.num_instances), instances: p.instances().unwrap(), proof: p.proof_bytes().unwrap() }
+    Proven { sol: verifier_file(&srs, &vk.key, &vk.header.packing), instances: p.instances().unwrap(), proof: p.proof_bytes().unwrap() }
 }
 
 fn anvil() -> Anvil {

@@ -7,12 +7,14 @@
 
 pub mod config;
 pub mod field;
+pub mod instances;
 pub mod layout;
 pub mod model;
 pub mod poseidon;
 pub mod tables;
 
-pub use model::{count_rows, params_hash, params_packable, public_instances, required_logrows, CircuitParams, InstanceLayout, ModelCircuit, Visibilities};
+pub use instances::{InstancePacking, PackError, Segment};
+pub use model::{count_rows, params_hash, params_packable, public_instances, public_values, required_logrows, CircuitParams, InstanceLayout, ModelCircuit, Visibilities};
 
 use zkinfer_onnx::quant::{QGraph, QOp};
 use zkinfer_onnx::settings::Visibility;

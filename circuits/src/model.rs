@@ -6,6 +6,7 @@
 
 use crate::config::ModelConfig;
 use crate::field::fr;
+use crate::instances::{InstancePacking, PackError};
 use crate::layout::{assign_tables, ArithOp, Elem, Layout, Wire};
 use crate::tables::{FnKind, Tables};
 use crate::CircuitError;
@@ -50,28 +51,21 @@ pub struct InstanceLayout {
 }
 
 impl InstanceLayout {
+    /// First instance of each public tensor (see [`InstancePacking`] for the packing).
     pub fn new(g: &QGraph, vis: &Visibilities) -> InstanceLayout {
-        let mut at = 0;
-        let mut place = |vis: Visibility, sizes: Vec<usize>| -> Vec<usize> {
-            let sizes = match vis {
-                Visibility::Public => sizes,
-                Visibility::Hashed => vec![1; sizes.len()],
-                _ => return vec![],
-            };
-            sizes
-                .into_iter()
-                .map(|n| {
-                    at += n;
-                    at - n
-                })
-                .collect()
-        };
-        let numel = |id: usize| g.values[id].shape.iter().product::<usize>();
-        let inputs = place(vis.input, g.inputs.iter().map(|&i| numel(i)).collect());
-        let param_sizes = if vis.param == Visibility::Hashed { vec![1] } else { g.consts.iter().map(|c| c.data.len()).collect() };
-        let params = place(vis.param, param_sizes);
-        let outputs = place(vis.output, g.outputs.iter().map(|&i| numel(i)).collect());
-        InstanceLayout { inputs, params, outputs, binding: at, len: at + 1 }
+        let packing = InstancePacking::new(g, vis);
+        let mut starts = packing.instance_starts().into_iter();
+        let mut take = |n: usize| starts.by_ref().take(n).collect::<Vec<_>>();
+        let published = |v: Visibility| matches!(v, Visibility::Public | Visibility::Hashed);
+        let inputs = take(if published(vis.input) { g.inputs.len() } else { 0 });
+        let params = take(match vis.param {
+            Visibility::Hashed => 1,
+            Visibility::Public => g.consts.len(),
+            _ => 0,
+        });
+        let outputs = take(if published(vis.output) { g.outputs.len() } else { 0 });
+        let binding = take(1)[0];
+        InstanceLayout { inputs, params, outputs, binding, len: packing.num_instances() }
     }
 }
 
@@ -93,8 +87,8 @@ pub fn params_hash(g: &QGraph) -> Fr {
     }
 }
 
-/// The public instance values for an execution.
-pub fn public_instances(g: &QGraph, vis: &Visibilities, inputs: &[ArrayD<i64>], outputs: &[ArrayD<i64>], binding: Fr) -> Vec<Fr> {
+/// The public values of an execution (unpacked; see [`crate::instances`]).
+pub fn public_values(g: &QGraph, vis: &Visibilities, inputs: &[ArrayD<i64>], outputs: &[ArrayD<i64>], binding: Fr) -> Vec<Fr> {
     let mut v = Vec::new();
     let (lo, hi) = g.params.lookup_range;
     let hash = |a: &ArrayD<i64>| crate::poseidon::hash_packed(&a.iter().copied().collect::<Vec<_>>(), lo, hi);
@@ -115,6 +109,11 @@ pub fn public_instances(g: &QGraph, vis: &Visibilities, inputs: &[ArrayD<i64>], 
     }
     v.push(binding);
     v
+}
+
+/// The instance column of an execution: its public values, packed.
+pub fn public_instances(g: &QGraph, vis: &Visibilities, inputs: &[ArrayD<i64>], outputs: &[ArrayD<i64>], binding: Fr) -> Result<Vec<Fr>, PackError> {
+    InstancePacking::new(g, vis).pack(&public_values(g, vis, inputs, outputs, binding))
 }
 
 /// The circuit proving one inference of a quantized graph.
@@ -323,8 +322,8 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
             None => vec![None; n],
         };
         let wires = ctx.lay.witnesses(&data);
-        if c.vis.input != Visibility::Hashed {
-            // Hashed inputs are range-checked while being packed.
+        if c.vis.input == Visibility::Private {
+            // Public and hashed inputs are range-checked while being packed.
             for w in &wires {
                 ctx.lay.range_check(w)?;
             }
@@ -341,8 +340,14 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
                 let data: Vec<Option<i64>> = q.data.iter().map(|&v| Some(v)).collect();
                 let wires = ctx.lay.witnesses(&data);
                 if c.vis.param == Visibility::Public {
-                    for (j, w) in wires.iter().enumerate() {
-                        ctx.lay.expose(w, il.params[ci] + j);
+                    if params_packable(g) {
+                        for (j, (cell, _)) in ctx.lay.pack(&wires)?.into_iter().enumerate() {
+                            ctx.lay.expose_cell(cell, il.params[ci] + j);
+                        }
+                    } else {
+                        for (j, w) in wires.iter().enumerate() {
+                            ctx.lay.expose(w, il.params[ci] + j);
+                        }
                     }
                 }
                 if c.vis.param == Visibility::Hashed {
@@ -401,13 +406,13 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
     Ok(())
 }
 
-/// Bind a model input or output tensor to the instance column from row `at`: its values when
-/// public, its packed Poseidon hash when hashed (packing range-checks every value).
+/// Bind a model input or output tensor to the instance column from row `at`: its packed values
+/// when public, the Poseidon hash of its packing when hashed (packing range-checks every value).
 fn publish(ctx: &mut Ctx, vis: Visibility, wires: &[Wire], at: Option<usize>) -> Result<(), Error> {
     match (vis, at) {
         (Visibility::Public, Some(at)) => {
-            for (j, w) in wires.iter().enumerate() {
-                ctx.lay.expose(w, at + j);
+            for (j, (cell, _)) in ctx.lay.pack(wires)?.into_iter().enumerate() {
+                ctx.lay.expose_cell(cell, at + j);
             }
         }
         (Visibility::Hashed, Some(at)) => {

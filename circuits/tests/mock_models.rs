@@ -31,7 +31,7 @@ fn check(name: &str, vis: Visibilities) -> Result<(), String> {
     let qi = exec::quantize_inputs(&q, &samples[0]).unwrap();
     let ex = exec::run(&q, &qi, RangeMode::Enforce).unwrap();
     let binding = Fr::from(42);
-    let inst = public_instances(&q, &vis, &qi, &ex.outputs, binding);
+    let inst = public_instances(&q, &vis, &qi, &ex.outputs, binding).map_err(|e| format!("{name}: {e}"))?;
     let c = circuit.with_witness(qi, binding);
     let k = k_for(&c);
     let prover = MockProver::run(k, &c, vec![inst.clone()]).unwrap();

@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use sha3::{Digest, Keccak256};
 use std::path::Path;
 use std::sync::Arc;
-use zkinfer_circuits::{CircuitParams, ModelCircuit, Visibilities};
+use zkinfer_circuits::{CircuitParams, InstancePacking, ModelCircuit, Visibilities};
 use halo2_proofs::halo2curves::bn256::Fr;
 use zkinfer_onnx::settings::Visibility;
 use zkinfer_onnx::artifacts::CompiledModel;
 
 const MAGIC: &[u8; 8] = b"ZKINFER\0";
-const KEY_VERSION: u32 = 1;
+const KEY_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyHeader {
@@ -27,9 +27,11 @@ pub struct KeyHeader {
     pub logrows: u32,
     /// halo2 configuration parameters of the circuit.
     pub params: CircuitParams,
-    /// Number of public instance values.
+    /// Length of the instance column (public values after packing).
     pub num_instances: usize,
-    /// Instance row of the params' Poseidon hash (hashed params only).
+    /// How public values are packed into the instance column.
+    pub packing: InstancePacking,
+    /// Index, among the public values, of the params' Poseidon hash (hashed params only).
     #[serde(default)]
     pub params_hash_instance: Option<usize>,
 }
@@ -77,12 +79,14 @@ pub fn params_hash(c: &CompiledModel) -> Option<Fr> {
 pub fn setup(c: &CompiledModel, srs: &Srs) -> Result<(ProvingKeyFile, VerifyingKeyFile)> {
     let circuit = circuit_for(c)?;
     let il = circuit.instance_layout();
+    let packing = InstancePacking::new(&c.graph, &circuit.vis);
     let header = KeyHeader {
         circuit_digest: circuit_digest(c),
         logrows: c.settings.run_args.logrows,
         params: circuit.circuit_params(),
         num_instances: il.len,
-        params_hash_instance: (c.settings.run_args.param_visibility == Visibility::Hashed).then(|| il.params[0]),
+        params_hash_instance: if c.settings.run_args.param_visibility == Visibility::Hashed { packing.value_index(il.params[0]) } else { None },
+        packing,
     };
     let pb = spinner("setup: generating keys");
     let vk = keygen_vk(srs, &circuit).map_err(|e| ProverError::Halo2(format!("verifying key generation failed: {e}")))?;

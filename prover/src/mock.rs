@@ -26,7 +26,8 @@ pub fn mock(c: &CompiledModel, w: &Witness) -> Result<()> {
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| ProverError::Format("witness outputs do not match the model's output shapes".into()))?;
     let circuit = circuit_for(c)?.with_witness(inputs.clone(), Fr::zero());
-    let instances = public_instances(g, &circuit.vis, &inputs, &outputs, Fr::zero());
+    crate::prove::check_published_outputs(c, &outputs)?;
+    let instances = public_instances(g, &circuit.vis, &inputs, &outputs, Fr::zero()).map_err(|e| ProverError::Format(format!("{e}; re-calibrate (calibrate-settings)")))?;
     let k = c.settings.run_args.logrows;
     let prover = MockProver::run(k, &circuit, vec![instances]).map_err(|e| ProverError::Halo2(format!("mock synthesis failed: {e}")))?;
     prover.verify().map_err(|fails| {

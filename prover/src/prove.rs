@@ -12,7 +12,8 @@ use halo2_proofs::transcript::TranscriptWriterBuffer;
 use ndarray::{ArrayD, IxDyn};
 use rand::SeedableRng;
 use snark_verifier::system::halo2::transcript::evm::EvmTranscript;
-use zkinfer_circuits::public_instances;
+use zkinfer_circuits::public_values;
+use zkinfer_onnx::settings::Visibility;
 use zkinfer_onnx::artifacts::{CompiledModel, Witness};
 use zkinfer_onnx::quant::exec::{self, RangeMode};
 
@@ -38,16 +39,10 @@ pub fn prove(c: &CompiledModel, w: &Witness, pk: &ProvingKeyFile, srs: &Srs, bin
     if outs != w.outputs {
         return Err(ProverError::Format("the witness outputs do not follow from its inputs under this compiled model; re-run gen-witness".into()));
     }
-    if c.settings.run_args.output_visibility == zkinfer_onnx::settings::Visibility::Hashed {
-        let (lo, hi) = g.params.lookup_range;
-        if let Some(v) = ex.outputs.iter().flat_map(|a| a.iter()).find(|&&v| v < lo || v > hi) {
-            return Err(ProverError::Format(format!(
-                "output value {v} is outside the lookup range [{lo}, {hi}], which hashed outputs must lie in; re-calibrate (calibrate-settings)"
-            )));
-        }
-    }
+    check_published_outputs(c, &ex.outputs)?;
     let circuit = circuit_for(c)?.with_witness(inputs.clone(), binding);
-    let instances = public_instances(g, &circuit.vis, &inputs, &ex.outputs, binding);
+    let values = public_values(g, &circuit.vis, &inputs, &ex.outputs, binding);
+    let instances = pk.header.packing.pack(&values).map_err(|e| ProverError::Format(format!("{e}; re-calibrate (calibrate-settings)")))?;
     let pb = indicatif::ProgressBar::new_spinner();
     pb.set_message("proving");
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -72,13 +67,29 @@ pub fn prove(c: &CompiledModel, w: &Witness, pk: &ProvingKeyFile, srs: &Srs, bin
     };
     Ok(ProofArtifact {
         version: PROOF_VERSION,
-        instances: instances.iter().map(fr_to_hex).collect(),
+        instances: values.iter().map(fr_to_hex).collect(),
         proof: format!("0x{}", hex::encode(&proof)),
         binding: fr_to_hex(&binding),
         outputs: outs,
         rescaled_outputs: rescaled,
-        model_commitment: format!("0x{}", hex::encode(model_commitment(pk.key.get_vk(), pk.header.params_hash_instance.map(|i| &instances[i])))),
+        model_commitment: format!("0x{}", hex::encode(model_commitment(pk.key.get_vk(), pk.header.params_hash_instance.map(|i| &values[i])))),
         logrows: c.settings.run_args.logrows,
     })
 }
 
+
+/// Public and hashed outputs are packed, so every value must lie in the lookup range.
+pub(crate) fn check_published_outputs(c: &CompiledModel, outputs: &[ArrayD<i64>]) -> Result<()> {
+    let vis = c.settings.run_args.output_visibility;
+    if !matches!(vis, Visibility::Public | Visibility::Hashed) {
+        return Ok(());
+    }
+    let (lo, hi) = c.graph.params.lookup_range;
+    match outputs.iter().flat_map(|a| a.iter()).find(|&&v| v < lo || v > hi) {
+        Some(v) => Err(ProverError::Format(format!(
+            "output value {v} is outside the lookup range [{lo}, {hi}], which {} outputs must lie in; re-calibrate (calibrate-settings)",
+            if vis == Visibility::Public { "public" } else { "hashed" }
+        ))),
+        None => Ok(()),
+    }
+}

@@ -22,6 +22,8 @@ use snark_verifier::system::halo2::{compile, Config};
 use snark_verifier::verifier::plonk::PlonkVerifier;
 use snark_verifier::verifier::SnarkVerifier;
 use std::rc::Rc;
+use zkinfer_circuits::{InstancePacking, PackError};
+use zkinfer_prover::artifacts::fr_to_hex;
 use zkinfer_prover::{Srs, VerifyingKey};
 
 type Shplonk = KzgAs<Bn256, Bdfg21>;
@@ -39,27 +41,102 @@ pub fn solidity_verifier(srs: &Srs, vk: &VerifyingKey, num_instances: usize) -> 
     loader.solidity_code()
 }
 
-/// Source of the ABI wrapper around a deployed `Halo2Verifier`.
-pub const WRAPPER_SOL: &str = r#"// SPDX-License-Identifier: MIT
+/// Source of the ABI wrapper around a deployed `Halo2Verifier` for public values packed by
+/// `packing` (see `zkinfer_circuits::instances`): `verifyProof` takes the public values, one
+/// per `uint256` as `proof.json` lists them, checks each is a field element (else reverts), packs
+/// them like the circuit does (a value outside the packed range makes the proof invalid: false),
+/// and calls the verifier with the packed instances and the proof.
+pub fn wrapper_sol(packing: &InstancePacking) -> String {
+    let neg_lo = fr_to_word(&-zkinfer_circuits::field::fr(packing.lo));
+    let mut calls = String::new();
+    let mut at = 0;
+    for seg in &packing.segments {
+        let f = if seg.packed { "_pack" } else { "_copy" };
+        calls.push_str(&format!("        o = {f}(values, {at}, {}, data, o);\n", seg.len));
+        if seg.packed {
+            calls.push_str("        if (o == OUT_OF_RANGE) return false;\n");
+        }
+        at += seg.len;
+    }
+    WRAPPER_TEMPLATE
+        .replace("@NUM_VALUES@", &packing.num_values().to_string())
+        .replace("@NUM_INSTANCES@", &packing.num_instances().to_string())
+        .replace("@NEG_LO@", &format!("0x{}", hex::encode(neg_lo)))
+        .replace("@SPAN@", &(packing.hi - packing.lo).to_string())
+        .replace("@WIDTH@", &packing.width.to_string())
+        .replace("@PER@", &packing.per_element.to_string())
+        .replace("@LO@", &packing.lo.to_string())
+        .replace("@HI@", &packing.hi.to_string())
+        .replace("@CALLS@", calls.trim_end())
+}
+
+const WRAPPER_TEMPLATE: &str = r#"// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.19;
 
 /// ABI entry point for a zkinfer proof verifier generated for one verifying key.
+/// Public values are packed into @NUM_INSTANCES@ instances as the circuit packs them: runs of
+/// values in [@LO@, @HI@] become sum_j (v_j - lo) * 2^(@WIDTH@ * (n - 1 - j)), @PER@ per instance.
 contract ZkinferVerifier {
     uint256 internal constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant NUM_VALUES = @NUM_VALUES@;
+    uint256 internal constant NUM_INSTANCES = @NUM_INSTANCES@;
+    /// -lo mod p, so that addmod(v, NEG_LO, p) = v - lo.
+    uint256 internal constant NEG_LO = @NEG_LO@;
+    /// hi - lo: the largest packed slot.
+    uint256 internal constant SPAN = @SPAN@;
+    uint256 internal constant WIDTH = @WIDTH@;
+    uint256 internal constant PER = @PER@;
+    uint256 internal constant OUT_OF_RANGE = type(uint256).max;
     address public immutable halo2Verifier;
 
     constructor(address verifier) {
         halo2Verifier = verifier;
     }
 
-    /// True when `proof` is valid for `instances`; false when the proof is rejected.
-    /// Reverts when an instance is not a field element.
-    function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {
-        for (uint256 i = 0; i < instances.length; i++) {
-            require(instances[i] < FIELD_MODULUS, "instance >= field modulus");
+    /// True when `proof` is valid for the public values `values`; false when the proof is
+    /// rejected or a packed value lies outside its range. Reverts when a value is not a field
+    /// element or the count is wrong.
+    function verifyProof(bytes calldata proof, uint256[] calldata values) external view returns (bool) {
+        require(values.length == NUM_VALUES, "wrong number of public values");
+        bytes memory data = new bytes(32 * NUM_INSTANCES + proof.length);
+        uint256 o = 0;
+@CALLS@
+        assembly ("memory-safe") {
+            calldatacopy(add(add(data, 32), mul(NUM_INSTANCES, 32)), proof.offset, proof.length)
         }
-        (bool ok, ) = halo2Verifier.staticcall(abi.encodePacked(instances, proof));
+        (bool ok, ) = halo2Verifier.staticcall(data);
         return ok;
+    }
+
+    function _copy(uint256[] calldata v, uint256 from, uint256 n, bytes memory data, uint256 o) private pure returns (uint256) {
+        for (uint256 i = from; i < from + n; i++) {
+            uint256 x = v[i];
+            require(x < FIELD_MODULUS, "instance >= field modulus");
+            _store(data, o++, x);
+        }
+        return o;
+    }
+
+    function _pack(uint256[] calldata v, uint256 from, uint256 n, bytes memory data, uint256 o) private pure returns (uint256) {
+        for (uint256 c = from; c < from + n; c += PER) {
+            uint256 end = c + PER < from + n ? c + PER : from + n;
+            uint256 acc = 0;
+            for (uint256 i = c; i < end; i++) {
+                uint256 x = v[i];
+                require(x < FIELD_MODULUS, "instance >= field modulus");
+                uint256 d = addmod(x, NEG_LO, FIELD_MODULUS);
+                if (d > SPAN) return OUT_OF_RANGE;
+                acc = (acc << WIDTH) | d;
+            }
+            _store(data, o++, acc);
+        }
+        return o;
+    }
+
+    function _store(bytes memory data, uint256 o, uint256 x) private pure {
+        assembly ("memory-safe") {
+            mstore(add(add(data, 32), mul(o, 32)), x)
+        }
     }
 }
 "#;
@@ -142,10 +219,21 @@ impl Chain for EmbeddedEvm {
     }
 }
 
-/// The Solidity file `create-evm-verifier` writes: the generated verifier and the ABI wrapper.
-pub fn verifier_file(srs: &Srs, vk: &VerifyingKey, num_instances: usize) -> String {
-    let wrapper = WRAPPER_SOL.replace("// SPDX-License-Identifier: MIT\n", "");
-    format!("{}\n{}", solidity_verifier(srs, vk, num_instances), wrapper)
+/// First line of a verifier file: the packing of its public values, as JSON.
+const PACKING_TAG: &str = "// zkinfer-packing: ";
+
+/// The Solidity file `create-evm-verifier` writes: a first line recording the packing of the
+/// public values (read back by [`packing_of`]), the generated verifier and the ABI wrapper.
+pub fn verifier_file(srs: &Srs, vk: &VerifyingKey, packing: &InstancePacking) -> String {
+    let wrapper = wrapper_sol(packing).replace("// SPDX-License-Identifier: MIT\n", "");
+    let tag = serde_json::to_string(packing).expect("serializable");
+    format!("{PACKING_TAG}{tag}\n{}\n{}", solidity_verifier(srs, vk, packing.num_instances()), wrapper)
+}
+
+/// The packing recorded in a file from [`verifier_file`].
+pub fn packing_of(sol: &str) -> Result<InstancePacking, String> {
+    let line = sol.lines().find_map(|l| l.strip_prefix(PACKING_TAG)).ok_or("not a zkinfer verifier file (no `// zkinfer-packing:` line); regenerate it with create-evm-verifier")?;
+    serde_json::from_str(line).map_err(|e| format!("bad `// zkinfer-packing:` line: {e}"))
 }
 
 /// Gas and size figures of one EVM verification.
@@ -197,10 +285,13 @@ pub struct Deployed {
     /// Gas of deploying `Halo2Verifier` (the wrapper is small and not counted).
     pub deploy_gas: u64,
     pub runtime_bytes: usize,
+    /// How the wrapper packs public values into the verifier's instances.
+    pub packing: InstancePacking,
 }
 
 /// Compile `sol` (a file from [`verifier_file`]) and deploy both contracts on `chain`.
 pub fn deploy_verifier(chain: &mut dyn Chain, sol: &str) -> Result<Deployed, String> {
+    let packing = packing_of(sol)?;
     let raw = crate::solc::compile("Verifier.sol", sol, "Halo2Verifier")?;
     let wrapper = crate::solc::compile("Verifier.sol", sol, "ZkinferVerifier")?;
     let (verifier, deploy_gas) = chain.deploy(raw.bytecode.clone())?;
@@ -209,14 +300,19 @@ pub fn deploy_verifier(chain: &mut dyn Chain, sol: &str) -> Result<Deployed, Str
     a[12..].copy_from_slice(verifier.as_slice());
     code.extend(a);
     let (wrapper, _) = chain.deploy(code)?;
-    Ok(Deployed { verifier, wrapper, deploy_gas, runtime_bytes: raw.runtime.len() })
+    Ok(Deployed { verifier, wrapper, deploy_gas, runtime_bytes: raw.runtime.len(), packing })
 }
 
-/// Check `proof` against a deployed verifier, raw and through `verifyProof`.
-pub fn verify_deployed(chain: &mut dyn Chain, d: &Deployed, instances: &[Fr], proof: &[u8]) -> Result<EvmReport, String> {
-    let calldata = encode_calldata(instances, proof);
-    let call = chain.call(d.verifier, calldata.clone())?;
-    let abi = chain.call(d.wrapper, verify_proof_calldata(proof, instances))?;
+/// Check `proof` with public values `values` against a deployed verifier, raw (with the packed
+/// instances; skipped, gas 0, when a value is outside the packed range) and through `verifyProof`.
+pub fn verify_deployed(chain: &mut dyn Chain, d: &Deployed, values: &[Fr], proof: &[u8]) -> Result<EvmReport, String> {
+    let calldata = match d.packing.pack(values) {
+        Ok(instances) => encode_calldata(&instances, proof),
+        Err(PackError::OutOfRange { .. }) => vec![],
+        Err(e) => return Err(e.to_string()),
+    };
+    let call = if calldata.is_empty() { Call { success: false, gas_used: 0, output: vec![] } } else { chain.call(d.verifier, calldata.clone())? };
+    let abi = chain.call(d.wrapper, verify_proof_calldata(proof, values))?;
     if call.success != (abi.success && abi.output == word(1)) {
         return Err("the raw verifier and the ABI wrapper disagree".into());
     }
@@ -290,3 +386,7 @@ const FR_MODULUS_BE: [u8; 32] = [
     0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d, 0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93,
     0xf0, 0x00, 0x00, 0x01,
 ];
+
+fn fr_to_word(f: &Fr) -> [u8; 32] {
+    hex::decode(&fr_to_hex(f)[2..]).expect("hex").try_into().expect("32 bytes")
+}

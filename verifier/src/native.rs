@@ -1,7 +1,8 @@
 //! # zkinfer-verifier
 //!
 //! Native verification of zkinfer proofs: SHPLONK/KZG over BN254 with the Keccak transcript the
-//! EVM verifier replays. Solidity generation, calldata and EVM execution come next.
+//! EVM verifier replays. The proof's public values are packed into the instance column as the
+//! circuit packs them (see `zkinfer_circuits::instances`).
 
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::verify_proof;
@@ -30,20 +31,21 @@ pub struct Verdict {
 /// files, instance ≥ field modulus, wrong instance count); `Ok(Verdict { valid: false, .. })`
 /// means the proof was checked and rejected.
 pub fn verify(proof: &ProofArtifact, vk: &VerifyingKeyFile, srs: &Srs) -> Result<Verdict, ProverError> {
-    let instances = proof.instances()?;
+    let values = proof.instances()?;
     let bytes = proof.proof_bytes()?;
-    if instances.len() != vk.header.num_instances {
-        return Err(ProverError::Format(format!(
-            "the proof carries {} public values but the verifying key expects {}",
-            instances.len(),
-            vk.header.num_instances
-        )));
+    let packing = &vk.header.packing;
+    if values.len() != packing.num_values() {
+        return Err(ProverError::Format(format!("the proof carries {} public values but the verifying key expects {}", values.len(), packing.num_values())));
     }
-    let commitment = format!("0x{}", hex_encode(&vk.commitment(vk.header.params_hash_instance.map(|i| &instances[i]))));
-    let reject = |reason: String| Verdict { valid: false, reason: Some(reason), model_commitment: commitment.clone(), num_instances: instances.len() };
+    let commitment = format!("0x{}", hex_encode(&vk.commitment(vk.header.params_hash_instance.map(|i| &values[i]))));
+    let reject = |reason: String| Verdict { valid: false, reason: Some(reason), model_commitment: commitment.clone(), num_instances: values.len() };
     if proof.model_commitment != commitment {
         return Ok(reject(format!("the proof claims model commitment {} but the verifying key's is {commitment}", proof.model_commitment)));
     }
+    let instances = match packing.pack(&values) {
+        Ok(i) => i,
+        Err(e) => return Ok(reject(e.to_string())),
+    };
     let mut transcript = EvmTranscript::<G1Affine, _, _, _>::init(bytes.as_slice());
     let vp = srs.verifier_params();
     let res = verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
@@ -54,7 +56,7 @@ pub fn verify(proof: &ProofArtifact, vk: &VerifyingKeyFile, srs: &Srs) -> Result
         &mut transcript,
     );
     Ok(match res.map(VerificationStrategy::<_, VerifierSHPLONK<'_, Bn256>>::finalize) {
-        Ok(true) => Verdict { valid: true, reason: None, model_commitment: commitment.clone(), num_instances: instances.len() },
+        Ok(true) => Verdict { valid: true, reason: None, model_commitment: commitment.clone(), num_instances: values.len() },
         Ok(false) => reject("the pairing check failed".into()),
         Err(e) => reject(format!("{e}")),
     })

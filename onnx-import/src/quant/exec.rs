@@ -133,7 +133,12 @@ pub fn run(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode) -> Result<Execut
         }
     }
     let values: Vec<ArrayD<i64>> = vals.into_iter().map(|v| v.unwrap_or_else(|| ArrayD::zeros(IxDyn(&[0])))).collect();
-    let outputs = q.outputs.iter().map(|&o| values[o].clone()).collect();
+    let outputs: Vec<ArrayD<i64>> = q.outputs.iter().map(|&o| values[o].clone()).collect();
+    // Public and hashed outputs are packed, which range-checks them in the circuit: calibration
+    // sizes the lookup range to cover them (the prover refuses out-of-range published outputs;
+    // private outputs may exceed the range, so they are not an error here).
+    let max_out = outputs.iter().flat_map(|a| a.iter()).fold(0i64, |m, v| m.max(v.saturating_abs()));
+    let max_checked = max_checked.max(max_out);
     Ok(Execution { values, outputs, max_abs_checked: max_checked, max_abs_any: max_any })
 }
 
