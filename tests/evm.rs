@@ -57,6 +57,38 @@ fn digits_mlp_verifies_in_revm_and_on_anvil_with_identical_gas() {
     assert!(err.contains("no contract"), "{err}");
 }
 
+/// Every committed model (LeNet aside: k = 18 is proven by benches/measure.sh): its verifier fits
+/// the 24,576-byte limit, deploys under mainnet rules in revm and on anvil, accepts the valid
+/// proof and rejects tampered ones with the same gas on both.
+#[test]
+fn every_committed_model_verifies_in_revm_and_on_anvil() {
+    let mut names: Vec<String> = std::fs::read_dir(common::models())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("expected.json").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "lenet")
+        .collect();
+    names.sort();
+    assert!(names.len() >= 15, "{names:?}");
+    let node = Anvil::start(&Anvil::bundled_binary().expect("npm ci --prefix solidity"), true).unwrap();
+    let mut chain = RpcChain::connect(&node.url, Some(ANVIL_DEV_KEY)).unwrap();
+    let mut failures = vec![];
+    for name in &names {
+        let p = proven(name, RunArgs::default());
+        let mut evm = EmbeddedEvm::default();
+        let run = |chain: &mut dyn Chain| -> Result<_, String> {
+            let d = deploy_verifier(chain, &p.sol)?;
+            acceptance(chain, &d, &p.instances, &p.proof)
+        };
+        match (run(&mut evm), run(&mut chain)) {
+            (Ok(a), Ok(b)) if a == b => eprintln!("{name}: {} B, verify {} gas ({} via verifyProof), revm = anvil", a.valid.runtime_bytes, a.valid.verify_gas, a.valid.verify_abi_gas),
+            (a, b) => failures.push(format!("{name}: revm {a:?} / anvil {b:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 #[test]
 fn unreachable_node_and_bad_key_are_clear_errors() {
     let err = RpcChain::connect("http://127.0.0.1:1", None).err().unwrap();

@@ -47,6 +47,7 @@ pub fn solidity_verifier(srs: &Srs, vk: &VerifyingKey, num_instances: usize) -> 
 /// them like the circuit does (a value outside the packed range makes the proof invalid: false),
 /// and calls the verifier with the packed instances and the proof.
 pub fn wrapper_sol(packing: &InstancePacking) -> String {
+    use sha3::Digest;
     let neg_lo = fr_to_word(&-zkinfer_circuits::field::fr(packing.lo));
     let mut calls = String::new();
     let mut at = 0;
@@ -68,6 +69,7 @@ pub fn wrapper_sol(packing: &InstancePacking) -> String {
         .replace("@LO@", &packing.lo.to_string())
         .replace("@HI@", &packing.hi.to_string())
         .replace("@CALLS@", calls.trim_end())
+        .replace("@ERR_SELECTOR@", &format!("0x{}", hex::encode(&sha3::Keccak256::digest(b"InstanceNotInField(uint256)")[..4])))
 }
 
 const WRAPPER_TEMPLATE: &str = r#"// SPDX-License-Identifier: MIT
@@ -86,8 +88,11 @@ contract ZkinferVerifier {
     uint256 internal constant SPAN = @SPAN@;
     uint256 internal constant WIDTH = @WIDTH@;
     uint256 internal constant PER = @PER@;
-    uint256 internal constant OUT_OF_RANGE = type(uint256).max;
+    uint256 internal constant OUT_OF_RANGE = 0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff;
     address public immutable halo2Verifier;
+
+    /// Public value `index` is not below the BN254 scalar field modulus.
+    error InstanceNotInField(uint256 index);
 
     constructor(address verifier) {
         halo2Verifier = verifier;
@@ -108,29 +113,54 @@ contract ZkinferVerifier {
         return ok;
     }
 
-    function _copy(uint256[] calldata v, uint256 from, uint256 n, bytes memory data, uint256 o) private pure returns (uint256) {
-        for (uint256 i = from; i < from + n; i++) {
-            uint256 x = v[i];
-            require(x < FIELD_MODULUS, "instance >= field modulus");
-            _store(data, o++, x);
+    /// Copy values v[from..from+n] to instances o.. (unpacked: hashes, the binding).
+    function _copy(uint256[] calldata v, uint256 from, uint256 n, bytes memory data, uint256 o) private pure returns (uint256 out) {
+        assembly ("memory-safe") {
+            let dst := add(add(data, 32), mul(o, 32))
+            for { let i := from } lt(i, add(from, n)) { i := add(i, 1) } {
+                let x := calldataload(add(v.offset, mul(i, 32)))
+                if iszero(lt(x, FIELD_MODULUS)) {
+                    mstore(0, shl(224, @ERR_SELECTOR@))
+                    mstore(4, i)
+                    revert(0, 36)
+                }
+                mstore(dst, x)
+                dst := add(dst, 32)
+            }
+            out := add(o, n)
         }
-        return o;
     }
 
-    function _pack(uint256[] calldata v, uint256 from, uint256 n, bytes memory data, uint256 o) private pure returns (uint256) {
-        for (uint256 c = from; c < from + n; c += PER) {
-            uint256 end = c + PER < from + n ? c + PER : from + n;
-            uint256 acc = 0;
-            for (uint256 i = c; i < end; i++) {
-                uint256 x = v[i];
-                require(x < FIELD_MODULUS, "instance >= field modulus");
-                uint256 d = addmod(x, NEG_LO, FIELD_MODULUS);
-                if (d > SPAN) return OUT_OF_RANGE;
-                acc = (acc << WIDTH) | d;
+    /// Pack values v[from..from+n] into instances o.. : PER values per instance, each slot
+    /// v - lo in [0, SPAN], first value most significant. Returns OUT_OF_RANGE when a slot
+    /// exceeds SPAN; reverts when a value is not a field element.
+    function _pack(uint256[] calldata v, uint256 from, uint256 n, bytes memory data, uint256 o) private pure returns (uint256 out) {
+        assembly ("memory-safe") {
+            let dst := add(add(data, 32), mul(o, 32))
+            let end := add(from, n)
+            let bad := 0
+            for { let c := from } lt(c, end) { c := add(c, PER) } {
+                let e := add(c, PER)
+                if gt(e, end) { e := end }
+                let acc := 0
+                for { let i := c } lt(i, e) { i := add(i, 1) } {
+                    let x := calldataload(add(v.offset, mul(i, 32)))
+                    if iszero(lt(x, FIELD_MODULUS)) {
+                        mstore(0, shl(224, @ERR_SELECTOR@))
+                        mstore(4, i)
+                        revert(0, 36)
+                    }
+                    let d := addmod(x, NEG_LO, FIELD_MODULUS)
+                    bad := or(bad, gt(d, SPAN))
+                    acc := or(shl(WIDTH, acc), d)
+                }
+                mstore(dst, acc)
+                dst := add(dst, 32)
             }
-            _store(data, o++, acc);
+            out := sub(dst, add(data, 32))
+            out := div(out, 32)
+            if bad { out := OUT_OF_RANGE }
         }
-        return o;
     }
 
     function _store(bytes memory data, uint256 o, uint256 x) private pure {
