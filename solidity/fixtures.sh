@@ -31,7 +31,8 @@ open(f"{sol_dir}/src/DigitsMlpVerifier.sol", "w").write(
 inst = p["instances"]
 body = "\n".join(f"        v[{i}] = {x};" for i, x in enumerate(inst))
 test = open(f"{sol_dir}/test/DigitsMlpVerifier.t.sol.in").read()
-test = test.replace("@PROOF@", p["proof"][2:]).replace("@N@", str(len(inst))).replace("@INSTANCES@", body)
+packing = json.loads(src.splitlines()[0].split(":", 1)[1])
+test = test.replace("@PROOF@", p["proof"][2:]).replace("@N@", str(len(inst))).replace("@INSTANCES@", body).replace("@HI@", str(packing["hi"]))
 open(f"{sol_dir}/test/DigitsMlpVerifier.t.sol", "w").write(test)
 PY
 echo "fixtures written; run: (cd $SOL && ./node_modules/.bin/forge test)"

@@ -57,9 +57,11 @@ fn digits_mlp_verifies_in_revm_and_on_anvil_with_identical_gas() {
     assert!(err.contains("no contract"), "{err}");
 }
 
-/// Every committed model (LeNet aside: k = 18 is proven by benches/measure.sh): its verifier fits
-/// the 24,576-byte limit, deploys under mainnet rules in revm and on anvil, accepts the valid
-/// proof and rejects tampered ones with the same gas on both.
+/// Every committed model (LeNet aside: k = 18 is proven by benches/measure.sh): its verifier
+/// compiles offline and deploys, accepts the valid proof and rejects tampered ones, with the same
+/// gas in revm and on anvil. Verifiers within the 24,576-byte limit also deploy under mainnet
+/// rules; larger ones (the generated code grows ~170 B per instance, see the README) are refused
+/// there with an error, and are checked with the limit lifted on both chains.
 #[test]
 fn every_committed_model_verifies_in_revm_and_on_anvil() {
     let mut names: Vec<String> = std::fs::read_dir(common::models())
@@ -71,22 +73,34 @@ fn every_committed_model_verifies_in_revm_and_on_anvil() {
         .collect();
     names.sort();
     assert!(names.len() >= 15, "{names:?}");
-    let node = Anvil::start(&Anvil::bundled_binary().expect("npm ci --prefix solidity"), true).unwrap();
+    let node = Anvil::start(&Anvil::bundled_binary().expect("npm ci --prefix solidity"), false).unwrap();
     let mut chain = RpcChain::connect(&node.url, Some(ANVIL_DEV_KEY)).unwrap();
     let mut failures = vec![];
+    let mut over = vec![];
     for name in &names {
         let p = proven(name, RunArgs::default());
-        let mut evm = EmbeddedEvm::default();
         let run = |chain: &mut dyn Chain| -> Result<_, String> {
             let d = deploy_verifier(chain, &p.sol)?;
             acceptance(chain, &d, &p.instances, &p.proof)
         };
-        match (run(&mut evm), run(&mut chain)) {
-            (Ok(a), Ok(b)) if a == b => eprintln!("{name}: {} B, verify {} gas ({} via verifyProof), revm = anvil", a.valid.runtime_bytes, a.valid.verify_gas, a.valid.verify_abi_gas),
+        match (run(&mut EmbeddedEvm::without_size_limit()), run(&mut chain)) {
+            (Ok(a), Ok(b)) if a == b => {
+                let mainnet = deploy_verifier(&mut EmbeddedEvm::default(), &p.sol);
+                assert_eq!(mainnet.is_ok(), a.valid.fits_size_limit, "{name}: mainnet deployment vs size {}", a.valid.runtime_bytes);
+                if !a.valid.fits_size_limit {
+                    over.push(format!("{name} ({} B)", a.valid.runtime_bytes));
+                }
+                eprintln!("{name}: {} B, verify {} gas ({} via verifyProof), revm = anvil", a.valid.runtime_bytes, a.valid.verify_gas, a.valid.verify_abi_gas);
+            }
             (a, b) => failures.push(format!("{name}: revm {a:?} / anvil {b:?}")),
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+    eprintln!("over the 24,576-byte limit: {over:?}");
+    // The models with few public values must fit mainnet's limit.
+    for small in ["digits_mlp", "digits_cnn", "logreg_sigmoid", "convnet_bn", "ops_linear", "ops_softmax"] {
+        assert!(!over.iter().any(|o| o.starts_with(&format!("{small} "))), "{small} verifier over the size limit: {over:?}");
+    }
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! `lanes` (settings `num_inner_cols`) independent operations are packed per row.
 //!
 //! Advice columns: `a[i]`, `b[i]`, `o[i]` per lane and one accumulator `acc`.
-//! Fixed columns: arithmetic coefficients `cl[i]`, `cr[i]`, `cm[i]`, `ck[i]` per lane, lookup tags,
-//! the lookup tables and a constants column.
+//! Fixed columns: arithmetic coefficients `cl[i]`, `cr[i]`, `cm[i]`, `ck[i]` per lane, lookup tags
+//! and the lookup tables.
 //!
 //! Gates (each enabled by its selector on a row):
 //! * `arith`  — for every lane: `o = cl·a + cr·b + cm·a·b + ck` (add, sub, mul, neg, scale,
@@ -22,11 +22,16 @@
 //!   rounds and only for `j = 0` in partial rounds (`S_j = s_j + c_j` otherwise). Witnessing the
 //!   squares keeps every gate at degree 4.
 //!
-//! Lookups (lane 0, each gated by a selector and tagged by a fixed column naming the table):
-//! * `function` — `(tag, a_0, o_0)` is a row of a function table `(tag, x, f(x))`, `x` over the
-//!   lookup range (relu, abs, clip, and every quantized activation);
-//! * `quotient range` — `(tag, o_0)` is in a range table: the lookup range `[lo, hi]`;
-//! * `remainder range` — `(tag, b_0)` is in a range table: `[0, 2d)` for the row's divisor.
+//! Lookups (lane 0). Each is switched and tagged by one fixed column `t` naming the table, `t = 0`
+//! on rows without the lookup; inputs are multiplied by the tag and table rows store
+//! `tag·value`, so a disabled row presents all zeros (table row 0) and an enabled row with tag
+//! `T ≠ 0` matches a row of table `T` exactly when its values are that row's (`T` is invertible).
+//! This needs no selector columns.
+//! * `function` — `(t, t·a_0, t·o_0)` is a row `(T, T·x, T·f(x))` of a function table, `x` over
+//!   the lookup range (relu, abs, clip, and every quantized activation): `o_0 = f(a_0)`;
+//! * `quotient range` — `(t, t·o_0)` is a row `(T, T·v)` of a range table: the lookup range
+//!   `[lo, hi]` (tag 1) or a non-negative range;
+//! * `remainder range` — `(t, t·b_0)` is a row of a range table: `[0, 2d)` for the row's divisor.
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Instance, Selector};
@@ -51,11 +56,8 @@ pub struct ModelConfig {
     /// Poseidon round selectors (full, partial) and the square columns, present when the circuit
     /// hashes something.
     pub q_poseidon: Option<(Selector, Selector, [Column<Advice>; 3])>,
-    pub q_fn: Selector,
     pub t_fn: Column<Fixed>,
-    pub q_quot: Selector,
     pub t_quot: Column<Fixed>,
-    pub q_rem: Selector,
     pub t_rem: Column<Fixed>,
     pub fn_tag: Column<Fixed>,
     pub fn_in: Column<Fixed>,
@@ -63,7 +65,6 @@ pub struct ModelConfig {
     pub range_tag: Column<Fixed>,
     pub range_val: Column<Fixed>,
     pub instance: Column<Instance>,
-    pub constants: Column<Fixed>,
 }
 
 impl ModelConfig {
@@ -82,17 +83,12 @@ impl ModelConfig {
         let (cl, cr, cm, ck) = (fixed(meta), fixed(meta), fixed(meta), fixed(meta));
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        let constants = meta.fixed_column();
-        meta.enable_constant(constants);
 
         let q_arith = meta.selector();
         let q_dot = meta.selector();
         let q_dot_fixed = meta.selector();
         let q_div = meta.selector();
         let q_vdiv = meta.selector();
-        let q_fn = meta.complex_selector();
-        let q_quot = meta.complex_selector();
-        let q_rem = meta.complex_selector();
         let (t_fn, t_quot, t_rem) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
         let (fn_tag, fn_in, fn_out) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
         let (range_tag, range_val) = (meta.fixed_column(), meta.fixed_column());
@@ -177,27 +173,21 @@ impl ModelConfig {
             (qf, qp, sq)
         });
         meta.lookup_any("function", |m| {
-            let q = m.query_selector(q_fn);
             let t = m.query_fixed(t_fn, Rotation::cur());
             let (x, y) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
             vec![
-                (q.clone() * t, m.query_fixed(fn_tag, Rotation::cur())),
-                (q.clone() * x, m.query_fixed(fn_in, Rotation::cur())),
-                (q * y, m.query_fixed(fn_out, Rotation::cur())),
+                (t.clone(), m.query_fixed(fn_tag, Rotation::cur())),
+                (t.clone() * x, m.query_fixed(fn_in, Rotation::cur())),
+                (t * y, m.query_fixed(fn_out, Rotation::cur())),
             ]
         });
-        meta.lookup_any("quotient range", |m| {
-            let q = m.query_selector(q_quot);
-            let t = m.query_fixed(t_quot, Rotation::cur());
-            let v = m.query_advice(o[0], Rotation::cur());
-            vec![(q.clone() * t, m.query_fixed(range_tag, Rotation::cur())), (q * v, m.query_fixed(range_val, Rotation::cur()))]
-        });
-        meta.lookup_any("remainder range", |m| {
-            let q = m.query_selector(q_rem);
-            let t = m.query_fixed(t_rem, Rotation::cur());
-            let v = m.query_advice(b[0], Rotation::cur());
-            vec![(q.clone() * t, m.query_fixed(range_tag, Rotation::cur())), (q * v, m.query_fixed(range_val, Rotation::cur()))]
-        });
+        for (name, tag, col) in [("quotient range", t_quot, o[0]), ("remainder range", t_rem, b[0])] {
+            meta.lookup_any(name, |m| {
+                let t = m.query_fixed(tag, Rotation::cur());
+                let v = m.query_advice(col, Rotation::cur());
+                vec![(t.clone(), m.query_fixed(range_tag, Rotation::cur())), (t * v, m.query_fixed(range_val, Rotation::cur()))]
+            });
+        }
         ModelConfig {
             lanes,
             a,
@@ -214,11 +204,8 @@ impl ModelConfig {
             q_div,
             q_vdiv,
             q_poseidon,
-            q_fn,
             t_fn,
-            q_quot,
             t_quot,
-            q_rem,
             t_rem,
             fn_tag,
             fn_in,
@@ -226,7 +213,6 @@ impl ModelConfig {
             range_tag,
             range_val,
             instance,
-            constants,
         }
     }
 }

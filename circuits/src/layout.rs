@@ -59,6 +59,8 @@ pub struct Layout<'r, 'c> {
     pub row: usize,
     /// Cells to bind to instance rows after the region is done.
     pub instance: Vec<(Cell, usize)>,
+    /// One cell per constant in use, constrained to it by an `arith` row (see [`Layout::const_cell`]).
+    consts: std::collections::HashMap<[u8; 32], Cell>,
 }
 
 fn val(v: Option<i64>) -> Value<Fr> {
@@ -70,7 +72,7 @@ fn val(v: Option<i64>) -> Value<Fr> {
 
 impl<'r, 'c> Layout<'r, 'c> {
     pub fn new(region: Option<&'c mut Region<'r, Fr>>, cfg: &'c ModelConfig, tables: Tables) -> Self {
-        Layout { region, cfg, tables, row: 0, instance: vec![] }
+        Layout { region, cfg, tables, row: 0, instance: vec![], consts: Default::default() }
     }
 
     pub fn advice(&mut self, col: Column<Advice>, row: usize, v: Option<i64>) -> Wire {
@@ -98,11 +100,29 @@ impl<'r, 'c> Layout<'r, 'c> {
             r.constrain_equal(a.cell, b.cell);
         }
     }
+    /// Constrain `w` to the constant `v`.
     pub fn constant(&mut self, w: &Wire, v: i64) -> Result<(), Error> {
-        if let Some(r) = self.region.as_deref_mut() {
-            r.constrain_constant(w.cell, fr(v))?;
+        self.constant_cell(w.cell, fr(v))
+    }
+
+    /// The cell holding constant `v`: an `arith` row whose only non-zero coefficient is `ck_0 = v`,
+    /// so the gate forces `o_0 = v` (no constants column, which would cost a fixed and a
+    /// permutation column). One row per distinct constant; later uses copy it.
+    pub fn const_cell(&mut self, v: Fr) -> Result<Cell, Error> {
+        use halo2_proofs::halo2curves::ff::PrimeField;
+        let key: [u8; 32] = v.to_repr().as_ref().try_into().expect("32 bytes");
+        if let Some(c) = self.consts.get(&key) {
+            return Ok(*c);
         }
-        Ok(())
+        let cfg = self.cfg;
+        let row = self.take_row();
+        self.enable(cfg.q_arith, row)?;
+        if let Some(r) = self.region.as_deref_mut() {
+            r.assign_fixed(cfg.ck[0], row, v);
+        }
+        let c = self.advice_fr(cfg.o[0], row, Some(v));
+        self.consts.insert(key, c);
+        Ok(c)
     }
     fn take_row(&mut self) -> usize {
         self.row += 1;
@@ -129,10 +149,7 @@ impl<'r, 'c> Layout<'r, 'c> {
 
     /// A cell constrained to a constant.
     pub fn constant_wire(&mut self, v: i64) -> Result<Wire, Error> {
-        let row = self.take_row();
-        let w = self.advice(self.cfg.a[0], row, Some(v));
-        self.constant(&w, v)?;
-        Ok(w)
+        Ok(Wire { cell: self.const_cell(fr(v))?, value: Some(v) })
     }
 
     /// Elementwise arithmetic, `lanes` ops per row (gate `arith`).
@@ -166,12 +183,15 @@ impl<'r, 'c> Layout<'r, 'c> {
         let cfg = self.cfg;
         let fixed_w = terms.iter().all(|(_, w)| matches!(w, Elem::K(_)));
         let mut acc_v = init.value();
+        // Constant cells take rows of their own: create them before the accumulator chain.
+        let init_cell = match init {
+            Elem::K(k) => self.const_cell(fr(*k))?,
+            Elem::W(w) => w.cell,
+        };
+        let zero = if fixed_w { None } else { Some(self.const_cell(Fr::zero())?) };
         let row0 = self.take_row();
         let mut acc = self.advice(cfg.acc, row0, acc_v);
-        match init {
-            Elem::K(k) => self.constant(&acc, *k)?,
-            Elem::W(w) => self.eq(&acc, w),
-        }
+        self.eq_cell(acc.cell, init_cell);
         for chunk in terms.chunks(cfg.lanes) {
             let row = self.take_row();
             self.enable(if fixed_w { cfg.q_dot_fixed } else { cfg.q_dot }, row)?;
@@ -193,7 +213,7 @@ impl<'r, 'c> Layout<'r, 'c> {
                     }
                     None if !fixed_w => {
                         let z = self.advice(cfg.b[i], row, Some(0));
-                        self.constant(&z, 0)?;
+                        self.eq_cell(z.cell, zero.expect("advice weights"));
                     }
                     None => {}
                 }
@@ -209,8 +229,6 @@ impl<'r, 'c> Layout<'r, 'c> {
         let cfg = self.cfg;
         let row = self.take_row();
         self.enable(cfg.q_div, row)?;
-        self.enable(cfg.q_quot, row)?;
-        self.enable(cfg.q_rem, row)?;
         self.fixed(cfg.ck[0], row, d);
         self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
         let rem_tag = self.tables.rem_tag(d);
@@ -232,8 +250,6 @@ impl<'r, 'c> Layout<'r, 'c> {
         let nonneg = self.tables.nonneg_tag() as i64;
         let row = self.take_row();
         self.enable(cfg.q_vdiv, row)?;
-        self.enable(cfg.q_quot, row)?;
-        self.enable(cfg.q_rem, row)?;
         self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
         self.fixed(cfg.t_rem, row, nonneg);
         self.copy(cfg.a[0], row, n);
@@ -252,7 +268,6 @@ impl<'r, 'c> Layout<'r, 'c> {
         // Slack row: o = 2·d − 1 − r, in the non-negative range.
         let row = self.take_row();
         self.enable(cfg.q_arith, row)?;
-        self.enable(cfg.q_quot, row)?;
         self.fixed(cfg.t_quot, row, nonneg);
         self.copy(cfg.a[0], row, d);
         self.copy(cfg.b[0], row, &rw);
@@ -272,7 +287,6 @@ impl<'r, 'c> Layout<'r, 'c> {
         let cfg = self.cfg;
         let row = self.take_row();
         self.enable(cfg.q_arith, row)?;
-        self.enable(cfg.q_quot, row)?;
         self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
         self.copy(cfg.a[0], row, x);
         self.fixed(cfg.cl[0], row, 1);
@@ -285,7 +299,6 @@ impl<'r, 'c> Layout<'r, 'c> {
         let cfg = self.cfg;
         let row = self.take_row();
         let tag = self.tables.fn_tag(f);
-        self.enable(cfg.q_fn, row)?;
         self.fixed(cfg.t_fn, row, tag as i64);
         self.copy(cfg.a[0], row, x);
         Ok(self.advice(cfg.o[0], row, x.value.map(|v| f.eval(v))))
@@ -382,14 +395,19 @@ impl<'r, 'c> Layout<'r, 'c> {
                     (out_v, out_c.map(Src::Cell))
                 }
             };
+            // Constant cells first: they take rows of their own, which must not split the rounds.
+            let mut from = [None; 3];
+            for (i, src) in srcs.iter().enumerate() {
+                from[i] = Some(match src {
+                    Src::Cell(c) => *c,
+                    Src::Const(v) => self.const_cell(*v)?,
+                });
+            }
             let start = self.take_row();
             let cols = [cfg.a[0], cfg.b[0], cfg.o[0]];
             let mut cells = [0, 1, 2].map(|i| self.advice_fr(cols[i], start, vals[i]));
-            for (i, src) in srcs.iter().enumerate() {
-                match src {
-                    Src::Cell(from) => self.eq_cell(cells[i], *from),
-                    Src::Const(v) => self.constant_cell(cells[i], *v)?,
-                }
+            for (i, f) in from.iter().enumerate() {
+                self.eq_cell(cells[i], f.expect("set above"));
             }
             let mut cur = vals;
             for r in 0..crate::poseidon::ROUNDS {
@@ -431,9 +449,8 @@ impl<'r, 'c> Layout<'r, 'c> {
         }
     }
     fn constant_cell(&mut self, a: Cell, v: Fr) -> Result<(), Error> {
-        if let Some(r) = self.region.as_deref_mut() {
-            r.constrain_constant(a, v)?;
-        }
+        let c = self.const_cell(v)?;
+        self.eq_cell(a, c);
         Ok(())
     }
 
@@ -448,29 +465,30 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 }
 
-/// Assign the lookup tables into their fixed columns.
+/// Assign the lookup tables into their fixed columns: rows `(tag, tag·x, tag·f(x))` and
+/// `(tag, tag·v)` (see [`crate::config`]), row 0 all zeros.
 pub fn assign_tables(region: &mut Region<'_, Fr>, cfg: &ModelConfig, t: &Tables) {
     let mut row = 1;
     for (i, f) in t.fns.iter().enumerate() {
         let tag = fr(i as i64 + 1);
         for x in t.lo..=t.hi {
             region.assign_fixed(cfg.fn_tag, row, tag);
-            region.assign_fixed(cfg.fn_in, row, fr(x));
-            region.assign_fixed(cfg.fn_out, row, fr(f.eval(x)));
+            region.assign_fixed(cfg.fn_in, row, tag * fr(x));
+            region.assign_fixed(cfg.fn_out, row, tag * fr(f.eval(x)));
             row += 1;
         }
     }
     let mut row = 1;
     for x in t.lo..=t.hi {
         region.assign_fixed(cfg.range_tag, row, fr(RANGE_TAG as i64));
-        region.assign_fixed(cfg.range_val, row, fr(x));
+        region.assign_fixed(cfg.range_val, row, fr(RANGE_TAG as i64) * fr(x));
         row += 1;
     }
     for (i, &d) in t.divisors.iter().enumerate() {
         let tag = fr(i as i64 + 2);
         for r in 0..2 * d {
             region.assign_fixed(cfg.range_tag, row, tag);
-            region.assign_fixed(cfg.range_val, row, fr(r));
+            region.assign_fixed(cfg.range_val, row, tag * fr(r));
             row += 1;
         }
     }
