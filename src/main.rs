@@ -126,6 +126,27 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Write the verifier artifact of a verifying key (experimental, format 0: the per-model data
+    /// of the coming reusable verifier) and print its digest.
+    CreateEvmVka {
+        #[arg(long = "vk-path", default_value = "vk.key")]
+        vk_path: PathBuf,
+        #[arg(long = "srs-path", default_value = "kzg.srs")]
+        srs_path: PathBuf,
+        #[arg(long = "vka-path", default_value = "vka.json")]
+        vka_path: PathBuf,
+    },
+    /// Verify a proof natively from a verifier artifact alone (no verifying key, no SRS):
+    /// exit 0 valid, 1 invalid, 2 usage or input error.
+    VerifyVka {
+        #[arg(long = "proof-path", default_value = "proof.json")]
+        proof_path: PathBuf,
+        #[arg(long = "vka-path", default_value = "vka.json")]
+        vka_path: PathBuf,
+        /// Print a JSON verdict on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the Solidity verifier for a verifying key (generated Halo2Verifier + ABI wrapper
     /// ZkinferVerifier) and the wrapper's ABI.
     CreateEvmVerifier {
@@ -322,6 +343,25 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 println!("proof is INVALID: {}", v.reason.as_deref().unwrap_or("rejected"));
             }
             return Ok(if v.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Cmd::CreateEvmVka { vk_path, srs_path, vka_path } => {
+            let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;
+            let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
+            let a = zkinfer::verifier::vka::VerifierArtifact::new(&vk, &srs);
+            a.save(&vka_path)?;
+            println!("wrote {}: digest 0x{}", vka_path.display(), hex_string(&a.digest()));
+        }
+        Cmd::VerifyVka { proof_path, vka_path, json } => {
+            let proof = zkinfer::ProofArtifact::load(&proof_path)?;
+            let a = zkinfer::verifier::vka::VerifierArtifact::load(&vka_path)?;
+            let valid = a.verify(&proof)?;
+            let digest = format!("0x{}", hex_string(&a.digest()));
+            if json {
+                println!("{}", serde_json::json!({ "valid": valid, "artifact_digest": digest, "model_commitment": a.model_commitment }));
+            } else {
+                println!("proof is {} for verifier artifact {digest}", if valid { "VALID" } else { "INVALID" });
+            }
+            return Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Cmd::CreateEvmVerifier { vk_path, settings_path: _, srs_path, sol_code_path, abi_path } => {
             let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;

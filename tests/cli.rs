@@ -177,6 +177,15 @@ fn prove_and_verify_exit_codes() {
     let v: serde_json::Value = serde_json::from_str(&ok(&verify, dir)).unwrap();
     assert_eq!(v["valid"], true);
 
+    // The verifier artifact: verification without the verifying key or the SRS.
+    let out = ok(&["create-evm-vka", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--vka-path", "vka.json"], dir);
+    assert!(out.contains("digest 0x"), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&ok(&["verify-vka", "--proof-path", "proof.json", "--vka-path", "vka.json", "--json"], dir)).unwrap();
+    assert_eq!(v["valid"], true);
+    std::fs::write(dir.join("junk.json"), "{}").unwrap();
+    let err = fails(&["verify-vka", "--proof-path", "proof.json", "--vka-path", "junk.json"], dir);
+    assert!(err.contains("not a zkinfer verifier artifact"), "{err}");
+
     // EVM commands: embedded EVM, then a local anvil through --rpc-url.
     ok(&["create-evm-verifier", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--sol-code-path", "Verifier.sol", "--abi-path", "Verifier.abi"], dir);
     assert!(ok(&["encode-evm-calldata", "--proof-path", "proof.json", "--calldata-path", "calldata.bin"], dir).contains("bytes"));
@@ -206,6 +215,7 @@ fn prove_and_verify_exit_codes() {
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["valid"], false);
+    assert_eq!(zk(&["verify-vka", "--proof-path", "proof.json", "--vka-path", "vka.json"], dir).status.code(), Some(1), "tampered instance accepted by verify-vka");
     let on_node_view = ["verify-evm", "--proof-path", "proof.json", "--rpc-url", &node.url, "--addr-verifier", &addr, "--json"];
     let o = zk(&on_node_view, dir);
     assert_eq!(o.status.code(), Some(1), "tampered instance on anvil: {}", String::from_utf8_lossy(&o.stderr));

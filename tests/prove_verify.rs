@@ -38,12 +38,20 @@ fn prove_and_tamper(name: &str, r: &Run) {
     bytes[mid] ^= 1;
     bad.proof = format!("0x{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
     assert!(!zkinfer::verify(&bad, &r.vk, &r.srs).map(|v| v.valid).unwrap_or(false), "{name}: tampered proof accepted");
+    // The verifier artifact (reusable-verifier data) agrees, through a file round trip.
+    let vka = zkinfer::verifier::vka::VerifierArtifact::new(&r.vk, &r.srs);
+    let dir = tempfile::tempdir().unwrap();
+    vka.save(&dir.path().join("vka.json")).unwrap();
+    let vka = zkinfer::verifier::vka::VerifierArtifact::load(&dir.path().join("vka.json")).unwrap();
+    assert!(vka.verify(&proof).unwrap(), "{name}: artifact rejects the valid proof");
+    assert!(!vka.verify(&bad).unwrap(), "{name}: artifact accepts a tampered proof");
     // Each public value changed by one: the first (input or output) and the binding (last).
     for i in [0, proof.instances.len() - 1] {
         let mut bad = proof.clone();
         let x = zkinfer::prover::artifacts::fr_from_hex(&bad.instances[i]).unwrap() + Binding::one();
         bad.instances[i] = fr_to_hex(&x);
         assert!(!zkinfer::verify(&bad, &r.vk, &r.srs).unwrap().valid, "{name}: tampered instance {i} accepted");
+        assert!(!vka.verify(&bad).unwrap(), "{name}: artifact accepts tampered instance {i}");
     }
     // An instance at or above the field modulus is an input error, not a verdict.
     let mut bad = proof.clone();
@@ -87,6 +95,11 @@ fn keys_and_witnesses_of_other_models_are_refused() {
     // A proof checked against another model's verifying key is rejected or refused.
     let proof = zkinfer::prove(&a.compiled, &a.witness, &a.pk, &a.srs, Binding::zero()).unwrap();
     assert!(!zkinfer::verify(&proof, &b.vk, &b.srs).map(|v| v.valid).unwrap_or(false));
+    let other = zkinfer::verifier::vka::VerifierArtifact::new(&b.vk, &b.srs);
+    assert!(!matches!(other.verify(&proof), Ok(true)), "another model's artifact accepted the proof");
+    let own = zkinfer::verifier::vka::VerifierArtifact::new(&a.vk, &a.srs);
+    assert_ne!(own.digest(), other.digest());
+    assert_eq!(own.digest(), zkinfer::verifier::vka::VerifierArtifact::new(&a.vk, &a.srs).digest(), "digest must be deterministic");
 }
 
 /// Hashed params: the proof carries the params' Poseidon hash, the model commitment covers it,

@@ -7,6 +7,7 @@
 pub mod evm;
 pub mod native;
 pub mod rpc;
+pub mod vka;
 pub mod solc;
 
 pub use native::{verify, Verdict};
