@@ -368,9 +368,22 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
             let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, &vk.header.packing);
             let wrapper = zkinfer::verifier::solc::compile("Verifier.sol", &sol, "ZkinferVerifier").map_err(evm_err)?;
+            let raw = zkinfer::verifier::solc::compile("Verifier.sol", &sol, "Halo2Verifier").map_err(evm_err)?;
             zkinfer::onnx::settings::write_atomic(&sol_code_path, sol.as_bytes())?;
             zkinfer::onnx::settings::write_json_atomic(&abi_path, &wrapper.abi)?;
-            println!("wrote {} and {}", sol_code_path.display(), abi_path.display());
+            println!(
+                "wrote {} and {}: Halo2Verifier runtime {} bytes, {} public values in {} instances",
+                sol_code_path.display(),
+                abi_path.display(),
+                raw.runtime.len(),
+                vk.header.packing.num_values(),
+                vk.header.num_instances
+            );
+            if raw.runtime.len() > 24_576 {
+                println!(
+                    "warning: over the 24,576-byte contract size limit (EIP-170), mainnet would refuse it; the code grows ~170 bytes per instance: make large tensors `hashed`, or use --num-inner-cols 1 (fewer columns)"
+                );
+            }
         }
         Cmd::EncodeEvmCalldata { proof_path, calldata_path } => {
             let p = zkinfer::ProofArtifact::load(&proof_path)?;

@@ -6,7 +6,7 @@
 
 use crate::error::{ProverError, Result};
 use crate::{ProvingKey, Srs, VerifyingKey};
-use halo2_proofs::plonk::{keygen_pk, keygen_vk};
+use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom};
 use halo2_proofs::SerdeFormat;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Keccak256};
@@ -89,7 +89,9 @@ pub fn setup(c: &CompiledModel, srs: &Srs) -> Result<(ProvingKeyFile, VerifyingK
         packing,
     };
     let pb = spinner("setup: generating keys");
-    let vk = keygen_vk(srs, &circuit).map_err(|e| ProverError::Halo2(format!("verifying key generation failed: {e}")))?;
+    // Selector compression: simple selectors that are never on the same row share fixed columns
+    // (within the circuit's degree bound), which saves commitments, proof bytes and EVM gas.
+    let vk = keygen_vk_custom(srs, &circuit, true).map_err(|e| ProverError::Halo2(format!("verifying key generation failed: {e}")))?;
     let pk = keygen_pk(srs, vk.clone(), &circuit).map_err(|e| ProverError::Halo2(format!("proving key generation failed: {e}")))?;
     pb.finish_and_clear();
     Ok((ProvingKeyFile { header: header.clone(), key: pk }, VerifyingKeyFile { header, key: vk }))
