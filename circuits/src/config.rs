@@ -1,7 +1,8 @@
 //! Columns, gates and lookup arguments of the model circuit. All chips share one configuration;
 //! `lanes` (settings `num_inner_cols`) independent operations are packed per row.
 //!
-//! Advice columns: `a[i]`, `b[i]`, `o[i]` per lane and one accumulator `acc`.
+//! Advice columns: `a[i]`, `b[i]`, `o[i]` per lane. The accumulator `acc` of `dot` is the last
+//! lane's output column `o[lanes−1]` (dot rows enable no `arith`, so it is free there).
 //! Fixed columns: arithmetic coefficients `cl[i]`, `cr[i]`, `cm[i]`, `ck[i]` per lane, lookup tags
 //! and the lookup tables.
 //!
@@ -12,8 +13,9 @@
 //! * `dot_fixed` — `acc = acc_prev + Σ_i a_i·ck_i` (dot products with weights in the verifying key);
 //! * `div`    — on lane 0, with divisor `d = ck_0 > 0`: `2·a + d = 2d·o + b`, i.e.
 //!   `o = floor((2a + d) / 2d)` (rounded division) provided the lookups below hold.
-//! * `vdiv`   — the same with a runtime divisor `d = acc`: `2·a + acc = 2·acc·o + b`; the layout
-//!   adds a row proving `2·acc − 1 − b >= 0`, so `0 <= b < 2·acc` and `acc >= 1`.
+//! * `vdiv`   — the same with a runtime divisor `d = a_0` of the **next** row: `2·a + d = 2·d·o + b`;
+//!   the next row is the layout's slack row (`arith`: `o = 2·d − 1 − b`, range-checked
+//!   non-negative), so `0 <= b < 2·d` and `d >= 1`.
 //!
 //! * `poseidon_full` / `poseidon_partial` (only in circuits with hashed visibility) — one Poseidon
 //!   round from the state `(a_0, b_0, o_0)` on this row to the next row, round constants in
@@ -78,7 +80,7 @@ impl ModelConfig {
         let a: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let b: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let o: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
-        let acc = adv(meta);
+        let acc = o[lanes - 1];
         let fixed = |meta: &mut ConstraintSystem<Fr>| (0..lanes).map(|_| meta.fixed_column()).collect::<Vec<_>>();
         let (cl, cr, cm, ck) = (fixed(meta), fixed(meta), fixed(meta), fixed(meta));
         let instance = meta.instance_column();
@@ -132,7 +134,7 @@ impl ModelConfig {
         meta.create_gate("vdiv", |m| {
             let q = m.query_selector(q_vdiv);
             let (n, r, quot) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
-            let d = m.query_advice(acc, Rotation::cur());
+            let d = m.query_advice(a[0], Rotation::next());
             let two = Expression::Constant(Fr::from(2));
             vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
         });

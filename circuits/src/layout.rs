@@ -253,7 +253,6 @@ impl<'r, 'c> Layout<'r, 'c> {
         self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
         self.fixed(cfg.t_rem, row, nonneg);
         self.copy(cfg.a[0], row, n);
-        self.copy(cfg.acc, row, d);
         let q = match (n.value, d.value) {
             (Some(x), Some(dv)) if dv != 0 => Some(div_round(x as i128, dv as i128).expect("d != 0")),
             (Some(_), Some(_)) => Some(0),
@@ -265,7 +264,8 @@ impl<'r, 'c> Layout<'r, 'c> {
         };
         let rw = self.advice(cfg.b[0], row, r);
         let quot = self.advice(cfg.o[0], row, q);
-        // Slack row: o = 2·d − 1 − r, in the non-negative range.
+        // Slack row (must be the next row: the `vdiv` gate reads its `a_0` as the divisor):
+        // o = 2·d − 1 − r, in the non-negative range.
         let row = self.take_row();
         self.enable(cfg.q_arith, row)?;
         self.fixed(cfg.t_quot, row, nonneg);

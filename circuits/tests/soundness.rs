@@ -41,6 +41,8 @@ enum Tamper {
     InputCopy,
     /// The unused weight lane of an advice-weight dot row.
     PaddingWeight,
+    /// The divisor the `vdiv` gate reads from the next (slack) row.
+    SlackDivisor,
 }
 
 #[derive(Clone)]
@@ -155,6 +157,10 @@ impl Circuit<Fr> for T {
                     }
                     Some(Tamper::InputCopy) => set(&mut region, cfg.a[0], r, 12345),
                     Some(Tamper::PaddingWeight) => set(&mut region, cfg.b[1], r, 9),
+                    Some(Tamper::SlackDivisor) => {
+                        let Case::VDiv { d, .. } = self.case else { unreachable!() };
+                        set(&mut region, cfg.a[0], r + 1, d + 1);
+                    }
                 }
                 tables = Some(tables_now);
                 Ok(())
@@ -238,6 +244,8 @@ fn runtime_division() {
     // Quotient and remainder moved together keep the gate true; the remainder range catches it.
     fails_with(c, Tamper::ShiftQuotient, "remainder range");
     fails_with(Case::VDiv { n: -500, d: 3 }, Tamper::Output(-1), "vdiv");
+    // The gate reads the divisor from the slack row's a_0: a changed divisor there breaks it.
+    fails_with(c, Tamper::SlackDivisor, "vdiv");
     // A zero divisor cannot satisfy the slack row 2d - 1 - r >= 0.
     let err = run(Case::VDiv { n: 5, d: 0 }, None).unwrap_err();
     assert!(err.contains("quotient range"), "{err}");
