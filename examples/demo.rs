@@ -1,7 +1,7 @@
 //! End-to-end demo on the bundled digits MLP: import → calibrate → compile → witness (with the
 //! quantized model's accuracy on the whole digits test split) → keys → proof → native
 //! verification, a forged output being rejected, and verification by the generated Solidity
-//! verifier in the embedded EVM (revm), with its gas.
+//! verifier in the embedded EVM (revm) and on a local anvil node (when npm installed it), with gas.
 //!
 //! Run with `npm ci --prefix solidity && cargo run --release --example demo` (npm installs solcjs,
 //! which compiles the verifier offline).
@@ -75,6 +75,20 @@ fn main() -> zkinfer::Result<()> {
             if r.fits_size_limit { "" } else { " (over the 24,576-byte mainnet limit)" }
         ),
         Err(e) => println!("EVM verification skipped: {e}"),
+    }
+    // The same contracts on a local anvil node (JSON-RPC through alloy), when npm installed it.
+    if let Some(bin) = zkinfer::verifier::rpc::Anvil::bundled_binary() {
+        use zkinfer::verifier::evm::{deploy_verifier, verify_deployed};
+        let run = || -> Result<_, String> {
+            let node = zkinfer::verifier::rpc::Anvil::start(&bin, true)?;
+            let mut chain = zkinfer::verifier::rpc::RpcChain::connect(&node.url, Some(zkinfer::verifier::rpc::ANVIL_DEV_KEY))?;
+            let d = deploy_verifier(&mut chain, &sol)?;
+            verify_deployed(&mut chain, &d, &proof.instances().map_err(|e| e.to_string())?, &proof.proof_bytes().map_err(|e| e.to_string())?)
+        };
+        match run() {
+            Ok(r) => println!("verify (local anvil, JSON-RPC): {} with {} gas ({} through verifyProof)", if r.valid { "VALID" } else { "INVALID" }, r.verify_gas, r.verify_abi_gas),
+            Err(e) => println!("anvil verification skipped: {e}"),
+        }
     }
     Ok(())
 }
