@@ -47,7 +47,10 @@ pub fn compile(name: &str, source: &str, contract: &str) -> Result<Compiled, Str
     });
     // solcjs's own CLI truncates piped output at 64 KiB, so it is driven through a script that
     // writes the result to a file synchronously.
-    let tmp = std::env::temp_dir().join(format!("zkinfer-solc-{}-{}.json", std::process::id(), name));
+    // Unique per call: test threads of one process compile concurrently.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = std::env::temp_dir().join(format!("zkinfer-solc-{}-{n}-{}.json", std::process::id(), name));
     let (mut cmd, via_file) = match find_compiler()? {
         Compiler::Native(p) => {
             let mut c = Command::new(p);
