@@ -5,9 +5,10 @@
 //!   "binding": "0x…", "outputs": [[…quantized…]], "rescaled_outputs": [[…]],
 //!   "model_commitment": "0x…", "logrows": 11 }
 //! ```
-//! `instances` are, in order: inputs, params, outputs (values when public, one Poseidon hash per
-//! tensor when hashed — one for all params), then the binding value. `outputs` and
-//! `rescaled_outputs` are filled only when outputs are public.
+//! `instances` are the public values, in order: inputs, params, outputs (values when public, one
+//! Poseidon hash per tensor when hashed — one for all params), then the binding value. The
+//! circuit's instance column holds them packed (`zkinfer_circuits::instances`); verifiers pack
+//! them. `outputs` and `rescaled_outputs` are filled only when outputs are public.
 
 use crate::error::{ProverError, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
