@@ -78,11 +78,11 @@ fn main() -> zkinfer::Result<()> {
     }
     // The same contracts on a local anvil node (JSON-RPC through alloy), when npm installed it.
     if let Some(bin) = zkinfer::verifier::rpc::Anvil::bundled_binary() {
-        use zkinfer::verifier::evm::{deploy_verifier, verify_deployed};
+        use zkinfer::verifier::evm::{deploy_verifier, verify_deployed, CompiledVerifier};
         let run = || -> Result<_, String> {
             let node = zkinfer::verifier::rpc::Anvil::start(&bin, true)?;
             let mut chain = zkinfer::verifier::rpc::RpcChain::connect(&node.url, Some(zkinfer::verifier::rpc::ANVIL_DEV_KEY))?;
-            let d = deploy_verifier(&mut chain, &sol)?;
+            let d = deploy_verifier(&mut chain, &CompiledVerifier::new(&sol)?)?;
             verify_deployed(&mut chain, &d, &proof.instances().map_err(|e| e.to_string())?, &proof.proof_bytes().map_err(|e| e.to_string())?)
         };
         match run() {

@@ -6,7 +6,7 @@
 //! checking that both charge the same gas. Run with
 //! `npm ci --prefix solidity && cargo run --release --example evm_report`
 //! (`ZKINFER_REPORT_LENET=1` adds LeNet, k = 18, several minutes).
-use zkinfer::verifier::evm::{acceptance, deploy_verifier, verifier_file, Chain, EmbeddedEvm};
+use zkinfer::verifier::evm::{acceptance, deploy_verifier, verifier_file, Chain, CompiledVerifier, EmbeddedEvm};
 use zkinfer::verifier::rpc::{Anvil, RpcChain, ANVIL_DEV_KEY};
 use zkinfer::{Binding, InputData, RunArgs, Target};
 
@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (pk, vk) = zkinfer::setup(&c, &srs)?;
         let p = zkinfer::prove(&c, &w, &pk, &srs, Binding::zero())?;
         assert!(zkinfer::verify(&p, &vk, &srs)?.valid);
-        let sol = verifier_file(&srs, &vk.key, &vk.header.packing);
+        let sol = CompiledVerifier::new(&verifier_file(&srs, &vk.key, &vk.header.packing))?;
         let (values, proof) = (p.instances()?, p.proof_bytes()?);
         let run = |chain: &mut dyn Chain| deploy_verifier(chain, &sol).and_then(|d| acceptance(chain, &d, &values, &proof));
         let a = run(&mut EmbeddedEvm::without_size_limit())?;

@@ -367,8 +367,8 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;
             let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
             let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, &vk.header.packing);
-            let wrapper = zkinfer::verifier::solc::compile("Verifier.sol", &sol, "ZkinferVerifier").map_err(evm_err)?;
-            let raw = zkinfer::verifier::solc::compile("Verifier.sol", &sol, "Halo2Verifier").map_err(evm_err)?;
+            let compiled = zkinfer::verifier::evm::CompiledVerifier::new(&sol).map_err(evm_err)?;
+            let (raw, wrapper) = (&compiled.verifier, &compiled.wrapper);
             zkinfer::onnx::settings::write_atomic(&sol_code_path, sol.as_bytes())?;
             zkinfer::onnx::settings::write_json_atomic(&abi_path, &wrapper.abi)?;
             println!(
@@ -392,8 +392,9 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             println!("wrote {} ({} bytes)", calldata_path.display(), data.len());
         }
         Cmd::DeployEvm { sol_code_path, rpc_url, private_key, addr_path } => {
-            use zkinfer::verifier::evm::{deploy_verifier, EmbeddedEvm};
+            use zkinfer::verifier::evm::{deploy_verifier, CompiledVerifier, EmbeddedEvm};
             let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| zkinfer::onnx::Error::io(&sol_code_path, e))?;
+            let sol = CompiledVerifier::new(&sol).map_err(evm_err)?;
             let (d, place) = match &rpc_url {
                 Some(url) => {
                     let key = private_key.as_deref().ok_or_else(|| evm_err("deploy-evm --rpc-url needs --private-key (the deployer's key)".into()))?;

@@ -5,11 +5,11 @@
 //! reverts on an instance >= the field modulus; every transaction uses the same gas on both.
 mod common;
 use zkinfer::{Binding, RunArgs};
-use zkinfer_verifier::evm::{acceptance, deploy_verifier, verifier_file, Chain, EmbeddedEvm};
+use zkinfer_verifier::evm::{acceptance, deploy_verifier, verifier_file, Chain, CompiledVerifier, EmbeddedEvm};
 use zkinfer_verifier::rpc::{Anvil, RpcChain, ANVIL_DEV_KEY};
 
 struct Proven {
-    sol: String,
+    sol: CompiledVerifier,
     instances: Vec<Binding>,
     proof: Vec<u8>,
 }
@@ -19,7 +19,7 @@ fn proven(name: &str, ra: RunArgs) -> Proven {
     let srs = common::srs(c.settings.run_args.logrows);
     let (pk, vk) = zkinfer::setup(&c, &srs).unwrap();
     let p = zkinfer::prove(&c, &w, &pk, &srs, Binding::from(5)).unwrap();
-    Proven { sol: verifier_file(&srs, &vk.key, &vk.header.packing), instances: p.instances().unwrap(), proof: p.proof_bytes().unwrap() }
+    Proven { sol: CompiledVerifier::new(&verifier_file(&srs, &vk.key, &vk.header.packing)).unwrap(), instances: p.instances().unwrap(), proof: p.proof_bytes().unwrap() }
 }
 
 fn anvil() -> Anvil {
@@ -34,8 +34,7 @@ fn digits_mlp_verifies_in_revm_and_on_anvil_with_identical_gas() {
     let d = deploy_verifier(&mut evm, &p.sol).unwrap();
     // Under mainnet rules a verifier over 24,576 bytes cannot be deployed; that must be an error.
     if d.runtime_bytes > 24_576 {
-        let code = zkinfer_verifier::solc::compile("Verifier.sol", &p.sol, "Halo2Verifier").unwrap().bytecode;
-        assert!(EmbeddedEvm::default().deploy(code).is_err(), "oversize verifier deployed under mainnet rules");
+        assert!(EmbeddedEvm::default().deploy(p.sol.verifier.bytecode.clone()).is_err(), "oversize verifier deployed under mainnet rules");
     }
     let in_revm = acceptance(&mut evm, &d, &p.instances, &p.proof).unwrap();
 

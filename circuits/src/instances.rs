@@ -109,32 +109,6 @@ impl InstancePacking {
             .collect()
     }
 
-    /// First public value of each segment.
-    pub fn value_starts(&self) -> Vec<usize> {
-        let mut at = 0;
-        self.segments
-            .iter()
-            .map(|s| {
-                at += s.len;
-                at - s.len
-            })
-            .collect()
-    }
-
-    /// The instance index holding public value `index` (its chunk, when packed).
-    pub fn instance_of(&self, index: usize) -> Option<usize> {
-        let (mut v, mut i) = (0, 0);
-        for s in &self.segments {
-            if index < v + s.len {
-                let off = index - v;
-                return Some(i + if s.packed { off / self.per_element } else { off });
-            }
-            v += s.len;
-            i += s.instances(self.per_element);
-        }
-        None
-    }
-
     /// The public value held alone by `instance` (an unpacked segment), if any.
     pub fn value_index(&self, instance: usize) -> Option<usize> {
         let (mut v, mut i) = (0, 0);
@@ -212,7 +186,7 @@ mod tests {
         expected.push(fr(123456789));
         assert_eq!(packed, expected);
         assert_eq!(p.num_instances(), 3);
-        assert_eq!((p.instance_of(62), p.instance_of(63), p.instance_of(70), p.instance_of(71)), (Some(0), Some(1), Some(2), None));
+        assert_eq!((p.value_index(0), p.value_index(1), p.value_index(2), p.value_index(3)), (None, None, Some(70), None));
         vals[5] = fr(8);
         assert_eq!(p.pack(&vals), Err(PackError::OutOfRange { index: 5, lo: -8, hi: 7 }));
         vals[5] = fr(-9);

@@ -14,7 +14,6 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use ndarray::{ArrayD, IxDyn};
-use std::collections::HashMap;
 use std::sync::Arc;
 use zkinfer_onnx::ir::Operand;
 use zkinfer_onnx::kernels::{broadcast, linear, reduce, shape, window, Scalar};
@@ -255,21 +254,14 @@ fn kerr(e: String) -> Error {
 
 struct Ctx<'l, 'r, 'c> {
     lay: &'l mut Layout<'r, 'c>,
-    consts: HashMap<i64, Wire>,
 }
 
 impl Ctx<'_, '_, '_> {
     fn wire(&mut self, e: &Elem) -> Result<Wire, Error> {
         match e {
             Elem::W(w) => Ok(w.clone()),
-            Elem::K(k) => {
-                if let Some(w) = self.consts.get(k) {
-                    return Ok(w.clone());
-                }
-                let w = self.lay.constant_wire(*k)?;
-                self.consts.insert(*k, w.clone());
-                Ok(w)
-            }
+            // One cell per distinct constant: the layout caches them.
+            Elem::K(k) => self.lay.constant_wire(*k),
         }
     }
     fn wires(&mut self, a: &ArrayD<Elem>) -> Result<Vec<Wire>, Error> {
@@ -312,7 +304,7 @@ impl Ctx<'_, '_, '_> {
 fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
     let g = &*c.graph;
     let il = c.instance_layout();
-    let mut ctx = Ctx { lay, consts: HashMap::new() };
+    let mut ctx = Ctx { lay };
     let mut vals: Vec<Option<ArrayD<Elem>>> = vec![None; g.values.len()];
     for (k, &id) in g.inputs.iter().enumerate() {
         let shape = &g.values[id].shape;

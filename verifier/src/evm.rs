@@ -23,7 +23,6 @@ use snark_verifier::verifier::plonk::PlonkVerifier;
 use snark_verifier::verifier::SnarkVerifier;
 use std::rc::Rc;
 use zkinfer_circuits::{InstancePacking, PackError};
-use zkinfer_prover::artifacts::fr_to_hex;
 use zkinfer_prover::{Srs, VerifyingKey};
 
 type Shplonk = KzgAs<Bn256, Bdfg21>;
@@ -288,7 +287,6 @@ fn word(x: usize) -> [u8; 32] {
 
 /// ABI calldata of `verifyProof(bytes proof, uint256[] instances)`.
 pub fn verify_proof_calldata(proof: &[u8], instances: &[Fr]) -> Vec<u8> {
-    use halo2_proofs::halo2curves::ff::PrimeField;
     use sha3::Digest;
     let mut out = sha3::Keccak256::digest(b"verifyProof(bytes,uint256[])")[..4].to_vec();
     let words = proof.len().div_ceil(32);
@@ -300,9 +298,7 @@ pub fn verify_proof_calldata(proof: &[u8], instances: &[Fr]) -> Vec<u8> {
     out.extend(padded);
     out.extend(word(instances.len()));
     for i in instances {
-        let mut b = i.to_repr();
-        b.as_mut().reverse();
-        out.extend_from_slice(b.as_ref());
+        out.extend(fr_to_word(i));
     }
     out
 }
@@ -319,18 +315,40 @@ pub struct Deployed {
     pub packing: InstancePacking,
 }
 
-/// Compile `sol` (a file from [`verifier_file`]) and deploy both contracts on `chain`.
-pub fn deploy_verifier(chain: &mut dyn Chain, sol: &str) -> Result<Deployed, String> {
-    let packing = packing_of(sol)?;
-    let raw = crate::solc::compile("Verifier.sol", sol, "Halo2Verifier")?;
-    let wrapper = crate::solc::compile("Verifier.sol", sol, "ZkinferVerifier")?;
-    let (verifier, deploy_gas) = chain.deploy(raw.bytecode.clone())?;
-    let mut code = wrapper.bytecode.clone();
+/// A verifier file compiled (one compiler run): both contracts and the packing it records.
+#[derive(Clone, Debug)]
+pub struct CompiledVerifier {
+    pub verifier: crate::solc::Compiled,
+    pub wrapper: crate::solc::Compiled,
+    pub packing: InstancePacking,
+}
+
+impl CompiledVerifier {
+    /// Compile `sol`, a file from [`verifier_file`].
+    pub fn new(sol: &str) -> Result<CompiledVerifier, String> {
+        let packing = packing_of(sol)?;
+        let mut c = crate::solc::compile_contracts("Verifier.sol", sol, &["Halo2Verifier", "ZkinferVerifier"])?;
+        let wrapper = c.pop().expect("two contracts");
+        let verifier = c.pop().expect("two contracts");
+        Ok(CompiledVerifier { verifier, wrapper, packing })
+    }
+
+    /// Runtime size of `Halo2Verifier`.
+    pub fn runtime_bytes(&self) -> usize {
+        self.verifier.runtime.len()
+    }
+}
+
+/// Deploy both contracts of a compiled verifier on `chain` (the wrapper gets the verifier's
+/// address as its constructor argument).
+pub fn deploy_verifier(chain: &mut dyn Chain, c: &CompiledVerifier) -> Result<Deployed, String> {
+    let (verifier, deploy_gas) = chain.deploy(c.verifier.bytecode.clone())?;
+    let mut code = c.wrapper.bytecode.clone();
     let mut a = [0u8; 32];
     a[12..].copy_from_slice(verifier.as_slice());
     code.extend(a);
     let (wrapper, _) = chain.deploy(code)?;
-    Ok(Deployed { verifier, wrapper, deploy_gas, runtime_bytes: raw.runtime.len(), packing })
+    Ok(Deployed { verifier, wrapper, deploy_gas, runtime_bytes: c.runtime_bytes(), packing: c.packing.clone() })
 }
 
 /// Check `proof` with public values `values` against a deployed verifier, raw (with the packed
@@ -358,11 +376,11 @@ pub fn verify_deployed(chain: &mut dyn Chain, d: &Deployed, values: &[Fr], proof
 }
 
 /// Compile `sol`, deploy both contracts in a fresh embedded EVM (without the size limit, which
-/// the report flags instead) and verify `proof` with `instances`.
-pub fn verify_in_evm(sol: &str, instances: &[Fr], proof: &[u8]) -> Result<EvmReport, String> {
+/// the report flags instead) and verify `proof` with the public values `values`.
+pub fn verify_in_evm(sol: &str, values: &[Fr], proof: &[u8]) -> Result<EvmReport, String> {
     let mut evm = EmbeddedEvm::without_size_limit();
-    let d = deploy_verifier(&mut evm, sol)?;
-    verify_deployed(&mut evm, &d, instances, proof)
+    let d = deploy_verifier(&mut evm, &CompiledVerifier::new(sol)?)?;
+    verify_deployed(&mut evm, &d, values, proof)
 }
 
 /// What a deployed verifier did with a valid proof and with tampered ones.
@@ -417,6 +435,10 @@ const FR_MODULUS_BE: [u8; 32] = [
     0xf0, 0x00, 0x00, 0x01,
 ];
 
+/// A field element as a big-endian 32-byte EVM word.
 fn fr_to_word(f: &Fr) -> [u8; 32] {
-    hex::decode(&fr_to_hex(f)[2..]).expect("hex").try_into().expect("32 bytes")
+    use halo2_proofs::halo2curves::ff::PrimeField;
+    let mut w: [u8; 32] = f.to_repr().as_ref().try_into().expect("32 bytes");
+    w.reverse();
+    w
 }

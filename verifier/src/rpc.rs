@@ -50,10 +50,6 @@ impl RpcChain {
         Ok(chain)
     }
 
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
     fn send(&self, tx: TransactionRequest) -> Result<(bool, u64, Option<Address>), String> {
         if !self.can_send {
             return Err("sending a transaction needs --private-key (the sender's key)".into());
@@ -191,10 +187,6 @@ impl Anvil {
     pub fn bundled_binary() -> Option<std::path::PathBuf> {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../solidity/node_modules/.bin/anvil");
         p.exists().then_some(p)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 }
 

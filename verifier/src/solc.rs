@@ -37,6 +37,11 @@ fn find_compiler() -> Result<Compiler, String> {
 
 /// Compile `source` (file name `name`) and return contract `contract`.
 pub fn compile(name: &str, source: &str, contract: &str) -> Result<Compiled, String> {
+    Ok(compile_contracts(name, source, &[contract])?.remove(0))
+}
+
+/// Compile `source` (file name `name`) once and return `contracts`, in that order.
+pub fn compile_contracts(name: &str, source: &str, contracts: &[&str]) -> Result<Vec<Compiled>, String> {
     let input = serde_json::json!({
         "language": "Solidity",
         "sources": { name: { "content": source } },
@@ -85,10 +90,15 @@ pub fn compile(name: &str, source: &str, contract: &str) -> Result<Compiled, Str
             return Err(format!("Solidity compilation failed: {}", fatal.join("; ")));
         }
     }
-    let c = &v["contracts"][name][contract];
-    let hexfield = |p: &str| -> Result<Vec<u8>, String> {
-        let s = c["evm"][p]["object"].as_str().ok_or_else(|| format!("no {p} for contract {contract}"))?;
-        hex::decode(s).map_err(|e| e.to_string())
-    };
-    Ok(Compiled { bytecode: hexfield("bytecode")?, runtime: hexfield("deployedBytecode")?, abi: c["abi"].clone() })
+    contracts
+        .iter()
+        .map(|contract| {
+            let c = &v["contracts"][name][contract];
+            let hexfield = |p: &str| -> Result<Vec<u8>, String> {
+                let s = c["evm"][p]["object"].as_str().ok_or_else(|| format!("no {p} for contract {contract}"))?;
+                hex::decode(s).map_err(|e| e.to_string())
+            };
+            Ok(Compiled { bytecode: hexfield("bytecode")?, runtime: hexfield("deployedBytecode")?, abi: c["abi"].clone() })
+        })
+        .collect()
 }
