@@ -21,8 +21,8 @@ fn poseidon_sponge_vectors() {
 #[test]
 fn digits_mlp_commitment_vector() {
     let (c, _) = common::compiled_with_witness("digits_mlp", RunArgs::default());
-    assert_eq!(c.settings.run_args.logrows, 11);
-    let srs = zkinfer::prover::gen_srs_seeded(11, 0);
+    assert_eq!((c.settings.run_args.logrows, c.settings.run_args.num_inner_cols), (12, 1));
+    let srs = zkinfer::prover::gen_srs_seeded(12, 0);
     let (_, vk) = zkinfer::setup(&c, &srs).unwrap();
     let commitment: String = vk.commitment(None).iter().map(|b| format!("{b:02x}")).collect();
     eprintln!("commitment 0x{commitment}");
@@ -35,4 +35,4 @@ const VECTORS: [&str; 4] = [
     "0x090e96890a48999bf3a7be9f6ad0d759dd8345e52cb8e818c21e51b869d578ae",
     "0x247a0c996c85d3f77b550f6a4c028994c75c97736bac32b5b0ed2772322a7d65",
 ];
-const DIGITS_MLP_COMMITMENT: &str = "0x2da955e39b74fd02b022045540f76c198d4e6f3f1b5a3ae24dbc54235bdf345f";
+const DIGITS_MLP_COMMITMENT: &str = "0x2cc4e676a2de285f815f507e602c6e095125467d0b323ea860c00e08d6e7f768";

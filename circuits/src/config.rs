@@ -9,13 +9,19 @@
 //! Gates (each enabled by its selector on a row):
 //! * `arith`  — for every lane: `o = cl·a + cr·b + cm·a·b + ck` (add, sub, mul, neg, scale,
 //!   add/mul by a fixed parameter; unused lanes have all coefficients 0, forcing `o = 0`);
-//! * `dot`    — `acc = acc_prev + Σ_i a_i·b_i` (dot products with advice weights);
-//! * `dot_fixed` — `acc = acc_prev + Σ_i a_i·ck_i` (dot products with weights in the verifying key);
-//! * `div`    — on lane 0, with divisor `d = ck_0 > 0`: `2·a + d = 2d·o + b`, i.e.
-//!   `o = floor((2a + d) / 2d)` (rounded division) provided the lookups below hold.
-//! * `vdiv`   — the same with a runtime divisor `d = a_0` of the **next** row: `2·a + d = 2·d·o + b`;
-//!   the next row is the layout's slack row (`arith`: `o = 2·d − 1 − b`, range-checked
-//!   non-negative), so `0 <= b < 2·d` and `d >= 1`.
+//! * `dot`    — `acc = acc_prev + Σ_i a_i·(b_i + ck_i)`: dot products with advice weights
+//!   (`b_i`, with `ck_i = 0`) or with weights in the verifying key (`ck_i`, with every `b_i`
+//!   copy-constrained to 0) under one selector;
+//! * `div`    — with divisor `d = ck_0 > 0` on the quotient row, quotient `q = a_0`, numerator
+//!   `n = b_0` and remainder `r` in the **next** row's `a_0`: `2·n + d = 2d·q + r`, i.e.
+//!   `q = floor((2n + d) / 2d)` (rounded division) provided `q` is in the lookup range and
+//!   `0 <= r < 2d` (the lookup tags of the two rows).
+//! * `vdiv`   — the same with a runtime divisor `d` read from the **previous** row's `o_0`:
+//!   `2·n + d = 2·d·q + r`; the layout range-checks `r` and the slack `2·d − 1 − r` over the
+//!   non-negative range, so `0 <= r < 2·d` and `d >= 1`.
+//! * `public` — `o_0 = instance` on the first rows: the public values (packed), hashes and the
+//!   binding value are copied there. The instance column takes no part in the permutation (one
+//!   permutation column and its commitment fewer than `constrain_instance`).
 //!
 //! * `poseidon_full` / `poseidon_partial` (only in circuits with hashed visibility) — one Poseidon
 //!   round from the state `(a_0, b_0, o_0)` on this row to the next row, round constants in
@@ -24,16 +30,13 @@
 //!   rounds and only for `j = 0` in partial rounds (`S_j = s_j + c_j` otherwise). Witnessing the
 //!   squares keeps every gate at degree 4.
 //!
-//! Lookups (lane 0). Each is switched and tagged by one fixed column `t` naming the table, `t = 0`
-//! on rows without the lookup; inputs are multiplied by the tag and table rows store
-//! `tag·value`, so a disabled row presents all zeros (table row 0) and an enabled row with tag
-//! `T ≠ 0` matches a row of table `T` exactly when its values are that row's (`T` is invertible).
-//! This needs no selector columns.
-//! * `function` — `(t, t·a_0, t·o_0)` is a row `(T, T·x, T·f(x))` of a function table, `x` over
-//!   the lookup range (relu, abs, clip, and every quantized activation): `o_0 = f(a_0)`;
-//! * `quotient range` — `(t, t·o_0)` is a row `(T, T·v)` of a range table: the lookup range
-//!   `[lo, hi]` (tag 1) or a non-negative range;
-//! * `remainder range` — `(t, t·b_0)` is a row of a range table: `[0, 2d)` for the row's divisor.
+//! One lookup argument (lane 0), switched and tagged by the fixed column `t` naming the table
+//! (`t = 0` on rows without a lookup): `(t, t·a_0, t·o_0)` must be a row `(tag, in, out)` of the
+//! table columns, which hold `(T, T·x, T·f(x))` for function tables and `(T, T·v, T·v)` for range
+//! tables (see [`crate::tables`]). A disabled row presents all zeros (table row 0); an enabled row
+//! with tag `T ≠ 0` matches a row of table `T` exactly when `(a_0, o_0)` is one of its pairs (`T` is
+//! invertible). One argument for every table costs three commitments (permuted input, permuted
+//! table, product) instead of three per kind of check, and no selector columns.
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Instance, Selector};
@@ -52,20 +55,16 @@ pub struct ModelConfig {
     pub ck: Vec<Column<Fixed>>,
     pub q_arith: Selector,
     pub q_dot: Selector,
-    pub q_dot_fixed: Selector,
     pub q_div: Selector,
     pub q_vdiv: Selector,
+    pub q_public: Selector,
     /// Poseidon round selectors (full, partial) and the square columns, present when the circuit
     /// hashes something.
     pub q_poseidon: Option<(Selector, Selector, [Column<Advice>; 3])>,
-    pub t_fn: Column<Fixed>,
-    pub t_quot: Column<Fixed>,
-    pub t_rem: Column<Fixed>,
-    pub fn_tag: Column<Fixed>,
-    pub fn_in: Column<Fixed>,
-    pub fn_out: Column<Fixed>,
-    pub range_tag: Column<Fixed>,
-    pub range_val: Column<Fixed>,
+    /// Lookup tag of the row (0: no lookup).
+    pub t: Column<Fixed>,
+    /// Table columns `(tag, in, out)`.
+    pub table: [Column<Fixed>; 3],
     pub instance: Column<Instance>,
 }
 
@@ -84,16 +83,14 @@ impl ModelConfig {
         let fixed = |meta: &mut ConstraintSystem<Fr>| (0..lanes).map(|_| meta.fixed_column()).collect::<Vec<_>>();
         let (cl, cr, cm, ck) = (fixed(meta), fixed(meta), fixed(meta), fixed(meta));
         let instance = meta.instance_column();
-        meta.enable_equality(instance);
 
         let q_arith = meta.selector();
         let q_dot = meta.selector();
-        let q_dot_fixed = meta.selector();
         let q_div = meta.selector();
         let q_vdiv = meta.selector();
-        let (t_fn, t_quot, t_rem) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
-        let (fn_tag, fn_in, fn_out) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
-        let (range_tag, range_val) = (meta.fixed_column(), meta.fixed_column());
+        let q_public = meta.selector();
+        let t = meta.fixed_column();
+        let table = [meta.fixed_column(), meta.fixed_column(), meta.fixed_column()];
 
         meta.create_gate("arith", |m| {
             let q = m.query_selector(q_arith);
@@ -110,33 +107,35 @@ impl ModelConfig {
                 })
                 .collect::<Vec<_>>()
         });
-        let dot = |m: &mut halo2_proofs::plonk::VirtualCells<Fr>, sel: Selector, fixed_w: bool| {
-            let q = m.query_selector(sel);
+        meta.create_gate("dot", |m| {
+            let q = m.query_selector(q_dot);
             let cur = m.query_advice(acc, Rotation::cur());
             let prev = m.query_advice(acc, Rotation::prev());
             let mut sum = Expression::Constant(Fr::zero());
             for i in 0..lanes {
                 let x = m.query_advice(a[i], Rotation::cur());
-                let w = if fixed_w { m.query_fixed(ck[i], Rotation::cur()) } else { m.query_advice(b[i], Rotation::cur()) };
+                let w = m.query_advice(b[i], Rotation::cur()) + m.query_fixed(ck[i], Rotation::cur());
                 sum = sum + x * w;
             }
             vec![q * (cur - prev - sum)]
-        };
-        meta.create_gate("dot", |m| dot(m, q_dot, false));
-        meta.create_gate("dot_fixed", |m| dot(m, q_dot_fixed, true));
+        });
         meta.create_gate("div", |m| {
             let q = m.query_selector(q_div);
-            let (n, r, quot) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
+            let (quot, n, r) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(a[0], Rotation::next()));
             let d = m.query_fixed(ck[0], Rotation::cur());
             let two = Expression::Constant(Fr::from(2));
             vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
         });
         meta.create_gate("vdiv", |m| {
             let q = m.query_selector(q_vdiv);
-            let (n, r, quot) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
-            let d = m.query_advice(a[0], Rotation::next());
+            let (quot, n, r) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(a[0], Rotation::next()));
+            let d = m.query_advice(o[0], Rotation::prev());
             let two = Expression::Constant(Fr::from(2));
             vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
+        });
+        meta.create_gate("public", |m| {
+            let q = m.query_selector(q_public);
+            vec![q * (m.query_advice(o[0], Rotation::cur()) - m.query_instance(instance, Rotation::cur()))]
         });
         let q_poseidon = poseidon.then(|| {
             // Complex selectors: a simple selector cannot be compressed next to a degree-5 expression.
@@ -174,22 +173,12 @@ impl ModelConfig {
             }
             (qf, qp, sq)
         });
-        meta.lookup_any("function", |m| {
-            let t = m.query_fixed(t_fn, Rotation::cur());
+        meta.lookup_any("table", |m| {
+            let tag = m.query_fixed(t, Rotation::cur());
             let (x, y) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
-            vec![
-                (t.clone(), m.query_fixed(fn_tag, Rotation::cur())),
-                (t.clone() * x, m.query_fixed(fn_in, Rotation::cur())),
-                (t * y, m.query_fixed(fn_out, Rotation::cur())),
-            ]
+            let [tt, ti, to] = table.map(|c| m.query_fixed(c, Rotation::cur()));
+            vec![(tag.clone(), tt), (tag.clone() * x, ti), (tag * y, to)]
         });
-        for (name, tag, col) in [("quotient range", t_quot, o[0]), ("remainder range", t_rem, b[0])] {
-            meta.lookup_any(name, |m| {
-                let t = m.query_fixed(tag, Rotation::cur());
-                let v = m.query_advice(col, Rotation::cur());
-                vec![(t.clone(), m.query_fixed(range_tag, Rotation::cur())), (t * v, m.query_fixed(range_val, Rotation::cur()))]
-            });
-        }
         ModelConfig {
             lanes,
             a,
@@ -202,18 +191,12 @@ impl ModelConfig {
             ck,
             q_arith,
             q_dot,
-            q_dot_fixed,
             q_div,
             q_vdiv,
+            q_public,
             q_poseidon,
-            t_fn,
-            t_quot,
-            t_rem,
-            fn_tag,
-            fn_in,
-            fn_out,
-            range_tag,
-            range_val,
+            t,
+            table,
             instance,
         }
     }

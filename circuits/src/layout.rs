@@ -57,8 +57,9 @@ pub struct Layout<'r, 'c> {
     pub cfg: &'c ModelConfig,
     pub tables: Tables,
     pub row: usize,
-    /// Cells to bind to instance rows after the region is done.
-    pub instance: Vec<(Cell, usize)>,
+    /// Rows `0..public_rows` are reserved for the `public` gate (`o_0 = instance`), see
+    /// [`Layout::reserve_public`].
+    public_rows: usize,
     /// One cell per constant in use, constrained to it by an `arith` row (see [`Layout::const_cell`]).
     consts: std::collections::HashMap<[u8; 32], Cell>,
 }
@@ -72,7 +73,7 @@ fn val(v: Option<i64>) -> Value<Fr> {
 
 impl<'r, 'c> Layout<'r, 'c> {
     pub fn new(region: Option<&'c mut Region<'r, Fr>>, cfg: &'c ModelConfig, tables: Tables) -> Self {
-        Layout { region, cfg, tables, row: 0, instance: vec![], consts: Default::default() }
+        Layout { region, cfg, tables, row: 0, public_rows: 0, consts: Default::default() }
     }
 
     pub fn advice(&mut self, col: Column<Advice>, row: usize, v: Option<i64>) -> Wire {
@@ -176,9 +177,9 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(out)
     }
 
-    /// `init + Σ x_j·w_j` with an accumulator chain (gates `dot` / `dot_fixed`). All weights are
-    /// constants (fixed weights) or all are wires (advice weights); unused lanes of advice rows
-    /// have their weight constrained to 0.
+    /// `init + Σ x_j·w_j` with an accumulator chain (gate `dot`). All weights are constants
+    /// (in `ck`, every `b` lane copy-constrained to 0) or all are wires (in `b`, `ck = 0`; unused
+    /// lanes have their weight constrained to 0).
     pub fn dot(&mut self, terms: &[(Wire, Elem)], init: &Elem) -> Result<Wire, Error> {
         let cfg = self.cfg;
         let fixed_w = terms.iter().all(|(_, w)| matches!(w, Elem::K(_)));
@@ -188,34 +189,32 @@ impl<'r, 'c> Layout<'r, 'c> {
             Elem::K(k) => self.const_cell(fr(*k))?,
             Elem::W(w) => w.cell,
         };
-        let zero = if fixed_w { None } else { Some(self.const_cell(Fr::zero())?) };
+        let zero = self.const_cell(Fr::zero())?;
         let row0 = self.take_row();
         let mut acc = self.advice(cfg.acc, row0, acc_v);
         self.eq_cell(acc.cell, init_cell);
         for chunk in terms.chunks(cfg.lanes) {
             let row = self.take_row();
-            self.enable(if fixed_w { cfg.q_dot_fixed } else { cfg.q_dot }, row)?;
+            self.enable(cfg.q_dot, row)?;
             for i in 0..cfg.lanes {
-                match chunk.get(i) {
-                    Some((x, w)) => {
-                        self.copy(cfg.a[i], row, x);
-                        match w {
-                            Elem::K(k) if fixed_w => self.fixed(cfg.ck[i], row, *k),
-                            Elem::W(wire) if !fixed_w => {
-                                self.copy(cfg.b[i], row, wire);
-                            }
-                            _ => unreachable!("mixed fixed and advice weights"),
+                if let Some((x, w)) = chunk.get(i) {
+                    self.copy(cfg.a[i], row, x);
+                    match w {
+                        Elem::K(k) if fixed_w => self.fixed(cfg.ck[i], row, *k),
+                        Elem::W(wire) if !fixed_w => {
+                            self.copy(cfg.b[i], row, wire);
                         }
-                        acc_v = match (acc_v, x.value, w.value()) {
-                            (Some(s), Some(a), Some(b)) => Some(s + a * b),
-                            _ => None,
-                        };
+                        _ => unreachable!("mixed fixed and advice weights"),
                     }
-                    None if !fixed_w => {
-                        let z = self.advice(cfg.b[i], row, Some(0));
-                        self.eq_cell(z.cell, zero.expect("advice weights"));
-                    }
-                    None => {}
+                    acc_v = match (acc_v, x.value, w.value()) {
+                        (Some(s), Some(a), Some(b)) => Some(s + a * b),
+                        _ => None,
+                    };
+                }
+                // The advice weight of a fixed-weight row or of an unused lane is 0.
+                if fixed_w || chunk.get(i).is_none() {
+                    let z = self.advice(cfg.b[i], row, Some(0));
+                    self.eq_cell(z.cell, zero);
                 }
             }
             acc = self.advice(cfg.acc, row, acc_v);
@@ -223,36 +222,33 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(acc)
     }
 
-    /// `round(n / d)` for a constant `d > 0` as `floor((2n + d) / 2d)` (gate `div`), with the
-    /// quotient range-checked over the lookup range and the remainder over `[0, 2d)`.
+    /// `round(n / d)` for a constant `d > 0` as `floor((2n + d) / 2d)` (gate `div`) on two rows:
+    /// `(a_0, b_0, o_0) = (q, n, relu(q))` tagged with table 1 (the range check of `q`), then
+    /// `(r, ·, r)` tagged with the remainder table `[0, 2d)`. Returns the `a_0` wire `q`.
     pub fn div(&mut self, n: &Wire, d: i64) -> Result<Wire, Error> {
         let cfg = self.cfg;
-        let row = self.take_row();
-        self.enable(cfg.q_div, row)?;
-        self.fixed(cfg.ck[0], row, d);
-        self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
         let rem_tag = self.tables.rem_tag(d);
-        self.fixed(cfg.t_rem, row, rem_tag as i64);
-        self.copy(cfg.a[0], row, n);
         let q = n.value.map(|x| div_round(x as i128, d as i128).expect("d > 0"));
         let r = match (n.value, q) {
             (Some(x), Some(q)) => Some(2 * x + d - 2 * d * q),
             _ => None,
         };
-        self.advice(cfg.b[0], row, r);
-        Ok(self.advice(cfg.o[0], row, q))
+        let row = self.take_row();
+        self.enable(cfg.q_div, row)?;
+        self.fixed(cfg.ck[0], row, d);
+        self.copy(cfg.b[0], row, n);
+        let quot = self.tagged_row(row, RANGE_TAG, q);
+        let row = self.take_row();
+        self.tagged_row(row, rem_tag, r);
+        Ok(quot)
     }
 
-    /// `round(n / d)` for a runtime divisor `d >= 1` (gate `vdiv`): quotient in the lookup range,
-    /// remainder `b` and slack `2d − 1 − b` in the non-negative range.
+    /// `round(n / d)` for a runtime divisor `d >= 1` (gate `vdiv`): the divisor row (`o_0 = d`),
+    /// the quotient row `(q, n, relu(q))` (range-checked by table 1), the remainder row `(r, ·, r)`
+    /// and the slack `2d − 1 − r`, both in the non-negative range. Returns the `a_0` wire `q`.
     pub fn vdiv(&mut self, n: &Wire, d: &Wire) -> Result<Wire, Error> {
         let cfg = self.cfg;
-        let nonneg = self.tables.nonneg_tag() as i64;
-        let row = self.take_row();
-        self.enable(cfg.q_vdiv, row)?;
-        self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
-        self.fixed(cfg.t_rem, row, nonneg);
-        self.copy(cfg.a[0], row, n);
+        let nonneg = self.tables.nonneg_tag();
         let q = match (n.value, d.value) {
             (Some(x), Some(dv)) if dv != 0 => Some(div_round(x as i128, dv as i128).expect("d != 0")),
             (Some(_), Some(_)) => Some(0),
@@ -262,36 +258,46 @@ impl<'r, 'c> Layout<'r, 'c> {
             (Some(x), Some(dv), Some(q)) => Some(2 * x + dv - 2 * dv * q),
             _ => None,
         };
-        let rw = self.advice(cfg.b[0], row, r);
-        let quot = self.advice(cfg.o[0], row, q);
-        // Slack row (must be the next row: the `vdiv` gate reads its `a_0` as the divisor):
-        // o = 2·d − 1 − r, in the non-negative range.
+        // Divisor row (must precede the quotient row: the gate reads its `o_0`): o = 1·d.
         let row = self.take_row();
         self.enable(cfg.q_arith, row)?;
-        self.fixed(cfg.t_quot, row, nonneg);
         self.copy(cfg.a[0], row, d);
-        self.copy(cfg.b[0], row, &rw);
-        self.fixed(cfg.cl[0], row, 2);
-        self.fixed(cfg.cr[0], row, -1);
-        self.fixed(cfg.ck[0], row, -1);
-        let slack = match (d.value, r) {
-            (Some(dv), Some(r)) => Some(2 * dv - 1 - r),
-            _ => None,
-        };
-        self.advice(cfg.o[0], row, slack);
+        self.fixed(cfg.cl[0], row, 1);
+        self.advice(cfg.o[0], row, d.value);
+        let row = self.take_row();
+        self.enable(cfg.q_vdiv, row)?;
+        self.copy(cfg.b[0], row, n);
+        let quot = self.tagged_row(row, RANGE_TAG, q);
+        let row = self.take_row();
+        let rem = self.tagged_row(row, nonneg, r);
+        // Slack 2·d − 1 − r, range-checked non-negative.
+        let slack = self.arith(&[ArithOp { a: Some(d.clone()), b: Some(rem), cl: 2, cr: -1, ck: -1, ..Default::default() }])?.remove(0);
+        self.range_check_in(&slack, nonneg);
         Ok(quot)
     }
 
-    /// Range-check `x` over the lookup range (an identity row with the quotient-range lookup).
+    /// A lookup row checking a fresh value `v` in `a_0` against table `tag` (its pair in `o_0`).
+    /// Returns the `a_0` wire.
+    fn tagged_row(&mut self, row: usize, tag: u64, v: Option<i64>) -> Wire {
+        let cfg = self.cfg;
+        self.fixed(cfg.t, row, tag as i64);
+        self.advice(cfg.o[0], row, v.map(|x| self.tables.eval(tag, x)));
+        self.advice(cfg.a[0], row, v)
+    }
+
+    /// Range-check `x` over the lookup range (a row of table 1, ReLU, whose inputs are the range).
     pub fn range_check(&mut self, x: &Wire) -> Result<(), Error> {
+        self.range_check_in(x, RANGE_TAG);
+        Ok(())
+    }
+
+    /// Check `x` against table `tag`: a row with `x` copied into `a_0` and its pair in `o_0`.
+    fn range_check_in(&mut self, x: &Wire, tag: u64) {
         let cfg = self.cfg;
         let row = self.take_row();
-        self.enable(cfg.q_arith, row)?;
-        self.fixed(cfg.t_quot, row, RANGE_TAG as i64);
+        self.fixed(cfg.t, row, tag as i64);
         self.copy(cfg.a[0], row, x);
-        self.fixed(cfg.cl[0], row, 1);
-        self.advice(cfg.o[0], row, x.value);
-        Ok(())
+        self.advice(cfg.o[0], row, x.value.map(|v| self.tables.eval(tag, v)));
     }
 
     /// `f(x)` by table lookup (x must lie in the lookup range).
@@ -299,7 +305,7 @@ impl<'r, 'c> Layout<'r, 'c> {
         let cfg = self.cfg;
         let row = self.take_row();
         let tag = self.tables.fn_tag(f);
-        self.fixed(cfg.t_fn, row, tag as i64);
+        self.fixed(cfg.t, row, tag as i64);
         self.copy(cfg.a[0], row, x);
         Ok(self.advice(cfg.o[0], row, x.value.map(|v| f.eval(v))))
     }
@@ -454,41 +460,53 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(())
     }
 
-    /// Bind a cell to an instance row.
-    pub fn expose_cell(&mut self, c: Cell, instance_row: usize) {
-        self.instance.push((c, instance_row));
+    /// Reserve the first `n` rows for the instance rows `0..n` (call before any other row is
+    /// taken): instance row `i` is bound on region row `i` by the `public` gate.
+    pub fn reserve_public(&mut self, n: usize) {
+        assert_eq!(self.row, 0, "public rows are reserved before any other row");
+        self.row = n;
+        self.public_rows = n;
+    }
+
+    /// Bind instance row `instance_row` to the value `v`: `o_0 = v` on that row with the `public`
+    /// gate `o_0 = instance`. Returns the `o_0` cell.
+    pub fn public_value(&mut self, v: Option<Fr>, instance_row: usize) -> Result<Cell, Error> {
+        if instance_row >= self.public_rows {
+            return Err(kerr_layout(format!("instance row {instance_row} is not reserved (only {})", self.public_rows)));
+        }
+        let cfg = self.cfg;
+        self.enable(cfg.q_public, instance_row)?;
+        Ok(self.advice_fr(cfg.o[0], instance_row, v))
+    }
+
+    /// Bind a cell holding `v` to an instance row (copied to that row's `o_0`).
+    pub fn expose_cell(&mut self, c: Cell, v: Option<Fr>, instance_row: usize) -> Result<(), Error> {
+        let o = self.public_value(v, instance_row)?;
+        self.eq_cell(o, c);
+        Ok(())
     }
 
     /// Bind a wire to an instance row.
-    pub fn expose(&mut self, w: &Wire, instance_row: usize) {
-        self.instance.push((w.cell, instance_row));
+    pub fn expose(&mut self, w: &Wire, instance_row: usize) -> Result<(), Error> {
+        self.expose_cell(w.cell, w.value.map(fr), instance_row)
     }
 }
 
-/// Assign the lookup tables into their fixed columns: rows `(tag, tag·x, tag·f(x))` and
-/// `(tag, tag·v)` (see [`crate::config`]), row 0 all zeros.
+fn kerr_layout(e: String) -> Error {
+    tracing::error!("circuit layout: {e}");
+    Error::Synthesis
+}
+
+/// Assign the lookup tables into the table columns: rows `(T, T·x, T·y)` for every pair `(x, y)`
+/// of table `T` (see [`crate::tables`]), row 0 all zeros.
 pub fn assign_tables(region: &mut Region<'_, Fr>, cfg: &ModelConfig, t: &Tables) {
     let mut row = 1;
-    for (i, f) in t.fns.iter().enumerate() {
+    for (i, table) in t.tables.iter().enumerate() {
         let tag = fr(i as i64 + 1);
-        for x in t.lo..=t.hi {
-            region.assign_fixed(cfg.fn_tag, row, tag);
-            region.assign_fixed(cfg.fn_in, row, tag * fr(x));
-            region.assign_fixed(cfg.fn_out, row, tag * fr(f.eval(x)));
-            row += 1;
-        }
-    }
-    let mut row = 1;
-    for x in t.lo..=t.hi {
-        region.assign_fixed(cfg.range_tag, row, fr(RANGE_TAG as i64));
-        region.assign_fixed(cfg.range_val, row, fr(RANGE_TAG as i64) * fr(x));
-        row += 1;
-    }
-    for (i, &d) in t.divisors.iter().enumerate() {
-        let tag = fr(i as i64 + 2);
-        for r in 0..2 * d {
-            region.assign_fixed(cfg.range_tag, row, tag);
-            region.assign_fixed(cfg.range_val, row, tag * fr(r));
+        for (x, y) in t.rows_of(table) {
+            region.assign_fixed(cfg.table[0], row, tag);
+            region.assign_fixed(cfg.table[1], row, tag * fr(x));
+            region.assign_fixed(cfg.table[2], row, tag * fr(y));
             row += 1;
         }
     }

@@ -10,7 +10,7 @@ use crate::instances::{InstancePacking, PackError};
 use crate::layout::{assign_tables, ArithOp, Elem, Layout, Wire};
 use crate::tables::{FnKind, Tables};
 use crate::CircuitError;
-use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use ndarray::{ArrayD, IxDyn};
@@ -167,14 +167,12 @@ impl Circuit<Fr> for ModelCircuit {
     fn synthesize(&self, cfg: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         let (lo, hi) = self.graph.params.lookup_range;
         let mut tables = None;
-        let mut instance = vec![];
         layouter.assign_region(
             || "model",
             |mut region| {
                 let mut lay = Layout::new(Some(&mut region), &cfg, Tables::new(lo, hi));
                 build(&mut lay, self)?;
                 tables = Some(lay.tables.clone());
-                instance = lay.instance.clone();
                 Ok(())
             },
         )?;
@@ -186,9 +184,6 @@ impl Circuit<Fr> for ModelCircuit {
                 Ok(())
             },
         )?;
-        for (cell, row) in instance {
-            layouter.constrain_instance(cell, cfg.instance, row);
-        }
         Ok(())
     }
 }
@@ -201,7 +196,7 @@ pub fn count_rows(c: &ModelCircuit) -> Result<(usize, Tables), Error> {
     let (lo, hi) = c.graph.params.lookup_range;
     let mut lay = Layout::new(None, &cfg, Tables::new(lo, hi));
     build(&mut lay, c)?;
-    let rows = lay.row.max(lay.tables.fn_rows()).max(lay.tables.range_rows()).max(c.instance_layout().len);
+    let rows = lay.row.max(lay.tables.rows());
     Ok((rows, lay.tables))
 }
 
@@ -304,6 +299,7 @@ impl Ctx<'_, '_, '_> {
 fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
     let g = &*c.graph;
     let il = c.instance_layout();
+    lay.reserve_public(il.len);
     let mut ctx = Ctx { lay };
     let mut vals: Vec<Option<ArrayD<Elem>>> = vec![None; g.values.len()];
     for (k, &id) in g.inputs.iter().enumerate() {
@@ -333,12 +329,12 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
                 let wires = ctx.lay.witnesses(&data);
                 if c.vis.param == Visibility::Public {
                     if params_packable(g) {
-                        for (j, (cell, _)) in ctx.lay.pack(&wires)?.into_iter().enumerate() {
-                            ctx.lay.expose_cell(cell, il.params[ci] + j);
+                        for (j, (cell, v)) in ctx.lay.pack(&wires)?.into_iter().enumerate() {
+                            ctx.lay.expose_cell(cell, v, il.params[ci] + j)?;
                         }
                     } else {
                         for (j, w) in wires.iter().enumerate() {
-                            ctx.lay.expose(w, il.params[ci] + j);
+                            ctx.lay.expose(w, il.params[ci] + j)?;
                         }
                     }
                 }
@@ -350,13 +346,13 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
         });
     }
     if c.vis.param == Visibility::Hashed {
-        let (h, _) = if params_packable(g) {
+        let (h, hv) = if params_packable(g) {
             let packed = ctx.lay.pack(&hashed_params)?;
             ctx.lay.poseidon_hash_fr(&packed)?
         } else {
             ctx.lay.poseidon_hash(&hashed_params)?
         };
-        ctx.lay.expose_cell(h, il.params[0]);
+        ctx.lay.expose_cell(h, hv, il.params[0])?;
     }
     for node in &g.nodes {
         let ins: Vec<ArrayD<Elem>> = node
@@ -380,21 +376,9 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
         let wires = ctx.wires(&t)?;
         publish(&mut ctx, c.vis.output, &wires, il.outputs.get(k).copied())?;
     }
-    // The binding value enters a gate (b·b) and the instance column, so it is part of what the
-    // proof commits to.
-    let cfg = ctx.lay.cfg;
-    let row = ctx.lay.row;
-    ctx.lay.row += 1;
-    let bind_val = if c.inputs.is_some() { Value::known(c.binding) } else { Value::unknown() };
-    if let Some(r) = ctx.lay.region.as_deref_mut() {
-        cfg.q_arith.enable(r, row)?;
-        let a = r.assign_advice(cfg.a[0], row, bind_val).cell();
-        let b = r.assign_advice(cfg.b[0], row, bind_val).cell();
-        r.constrain_equal(a, b);
-        r.assign_fixed(cfg.cm[0], row, Fr::one());
-        r.assign_advice(cfg.o[0], row, bind_val.map(|v| v * v));
-        ctx.lay.instance.push((a, il.binding));
-    }
+    // The binding value: a witness bound to its instance row by the `public` gate, so the proof
+    // commits to it.
+    ctx.lay.public_value(c.inputs.as_ref().map(|_| c.binding), il.binding)?;
     Ok(())
 }
 
@@ -403,14 +387,14 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
 fn publish(ctx: &mut Ctx, vis: Visibility, wires: &[Wire], at: Option<usize>) -> Result<(), Error> {
     match (vis, at) {
         (Visibility::Public, Some(at)) => {
-            for (j, (cell, _)) in ctx.lay.pack(wires)?.into_iter().enumerate() {
-                ctx.lay.expose_cell(cell, at + j);
+            for (j, (cell, v)) in ctx.lay.pack(wires)?.into_iter().enumerate() {
+                ctx.lay.expose_cell(cell, v, at + j)?;
             }
         }
         (Visibility::Hashed, Some(at)) => {
             let packed = ctx.lay.pack(wires)?;
-            let (h, _) = ctx.lay.poseidon_hash_fr(&packed)?;
-            ctx.lay.expose_cell(h, at);
+            let (h, hv) = ctx.lay.poseidon_hash_fr(&packed)?;
+            ctx.lay.expose_cell(h, hv, at)?;
         }
         _ => {}
     }

@@ -1,11 +1,16 @@
 //! Lookup tables, registered by the layout as ops need them (so the set of tables and their tags
-//! follow the graph deterministically) and assigned after the model region.
+//! follow the graph deterministically) and assigned after the model region. All tables share one
+//! lookup argument and one set of fixed columns `(tag, in, out)`:
 //!
-//! * Function tables `(tag, x, f(x))` for `x` in the lookup range `[lo, hi]`; tags from 1.
-//! * Range tables `(tag, v)`: tag 1 is the lookup range itself; each divisor `d` used by a
-//!   division row has a table `[0, 2d)` for its remainder.
+//! * function tables: rows `(T, T·x, T·f(x))` for `x` in the lookup range `[lo, hi]`;
+//! * range tables: rows `(T, T·v, T·v)` for `v` in `[0, 2d)` (identity rows), one per divisor `d`
+//!   of a division, for its remainder.
 //!
-//! Row 0 of every table is all zeros: the value a disabled lookup row presents.
+//! Tag 1 is always the ReLU table: besides ReLU itself it is the range check over the lookup
+//! range (a checked value `v` presents `(v, relu(v))`), so the most common activation and the
+//! range checks share their rows.
+//!
+//! Row 0 of the table columns is all zeros: the value a row without a lookup presents.
 
 use zkinfer_onnx::activation::Activation;
 use zkinfer_onnx::quant::rules;
@@ -37,42 +42,48 @@ impl FnKind {
     }
 }
 
-/// Tag of the range table holding the lookup range.
+/// Tag of the ReLU table, which is also the range check over the lookup range (registered first
+/// by [`Tables::new`]).
 pub const RANGE_TAG: u64 = 1;
+
+/// One table of the shared lookup argument.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Table {
+    /// `(T, T·x, T·f(x))` for `x` in the lookup range.
+    Fn(FnKind),
+    /// `(T, T·v, T·v)` for `v` in `[lo, hi]` (non-negative ranges: the identity is ReLU there).
+    Range { lo: i64, hi: i64 },
+}
 
 #[derive(Clone, Debug)]
 pub struct Tables {
     pub lo: i64,
     pub hi: i64,
-    pub fns: Vec<FnKind>,
-    pub divisors: Vec<i64>,
+    /// Registered tables; table `i` has tag `i + 1`.
+    pub tables: Vec<Table>,
 }
 
 impl Tables {
     pub fn new(lo: i64, hi: i64) -> Tables {
-        Tables { lo, hi, fns: vec![], divisors: vec![] }
+        Tables { lo, hi, tables: vec![Table::Fn(FnKind::Relu)] }
     }
-    /// Tag of a function table, registering it on first use.
-    pub fn fn_tag(&mut self, f: &FnKind) -> u64 {
-        let i = match self.fns.iter().position(|g| g == f) {
+    fn tag(&mut self, t: Table) -> u64 {
+        let i = match self.tables.iter().position(|u| *u == t) {
             Some(i) => i,
             None => {
-                self.fns.push(f.clone());
-                self.fns.len() - 1
+                self.tables.push(t);
+                self.tables.len() - 1
             }
         };
         i as u64 + 1
     }
+    /// Tag of a function table, registering it on first use.
+    pub fn fn_tag(&mut self, f: &FnKind) -> u64 {
+        self.tag(Table::Fn(f.clone()))
+    }
     /// Tag of the remainder table `[0, 2d)` for divisor `d`, registering it on first use.
     pub fn rem_tag(&mut self, d: i64) -> u64 {
-        let i = match self.divisors.iter().position(|&x| x == d) {
-            Some(i) => i,
-            None => {
-                self.divisors.push(d);
-                self.divisors.len() - 1
-            }
-        };
-        i as u64 + 2
+        self.tag(Table::Range { lo: 0, hi: 2 * d - 1 })
     }
     /// Tag of the non-negative range `[0, 2M)`, `M = max(|lo|, hi + 1)`: it holds every remainder
     /// and slack of a division by a divisor within the lookup range.
@@ -80,15 +91,26 @@ impl Tables {
         let m = self.lo.unsigned_abs().max((self.hi + 1).unsigned_abs()) as i64;
         self.rem_tag(m)
     }
-    pub fn domain(&self) -> usize {
-        (self.hi - self.lo + 1) as usize
+    /// The output a row of table `tag` pairs with input `x` (no check that `x` is in the table).
+    pub fn eval(&self, tag: u64, x: i64) -> i64 {
+        match &self.tables[tag as usize - 1] {
+            Table::Fn(f) => f.eval(x),
+            Table::Range { .. } => x,
+        }
     }
-    /// Rows the function tables need (including the zero row).
-    pub fn fn_rows(&self) -> usize {
-        1 + self.fns.len() * self.domain()
+    /// The rows `(x, y)` of table `t` (before multiplying by the tag).
+    pub fn rows_of(&self, t: &Table) -> Vec<(i64, i64)> {
+        match t {
+            Table::Fn(f) => (self.lo..=self.hi).map(|x| (x, f.eval(x))).collect(),
+            Table::Range { lo, hi } => (*lo..=*hi).map(|v| (v, v)).collect(),
+        }
     }
-    /// Rows the range tables need (including the zero row).
-    pub fn range_rows(&self) -> usize {
-        1 + self.domain() + self.divisors.iter().map(|&d| 2 * d as usize).sum::<usize>()
+    /// Rows the table columns need: every table plus the zero row.
+    pub fn rows(&self) -> usize {
+        let size = |t: &Table| match t {
+            Table::Fn(_) => (self.hi - self.lo + 1) as usize,
+            Table::Range { lo, hi } => (hi - lo + 1) as usize,
+        };
+        1 + self.tables.iter().map(size).sum::<usize>()
     }
 }

@@ -28,6 +28,8 @@ enum Case {
     Hash { n: usize },
     /// Packed hash of values in the lookup range (one of them `v`).
     PackedHash { v: i64 },
+    /// `v` bound to instance row 0 by the `public` gate.
+    Public { v: i64 },
 }
 
 /// Which cell of the case's output row to corrupt, and by how much.
@@ -35,14 +37,23 @@ enum Case {
 enum Tamper {
     /// The returned output wire.
     Output(i64),
-    /// The div row's remainder and quotient, moved together so the div gate still holds.
+    /// The quotient the division gate reads (`a_0` of the quotient row).
+    GateQuotient(i64),
+    /// The lookup pair `o_0` of the quotient row.
+    RangePair(i64),
+    /// The division's quotient (both cells of its row) and remainder (both cells of the next row),
+    /// moved together so the division gate and the quotient's range row still hold.
     ShiftQuotient,
     /// An input copy in the chip's row (copy constraint).
     InputCopy,
-    /// The unused weight lane of an advice-weight dot row.
+    /// The unused weight lane of an advice-weight dot row (lane 1 of the last row).
     PaddingWeight,
-    /// The divisor the `vdiv` gate reads from the next (slack) row.
-    SlackDivisor,
+    /// The advice weight `b_0` of a fixed-weight dot row (must stay 0).
+    AdviceWeight,
+    /// The divisor the `vdiv` gate reads from the previous row's `o_0`.
+    Divisor,
+    /// The public value given to the verifier (instance row 0).
+    Instance,
 }
 
 #[derive(Clone)]
@@ -74,6 +85,9 @@ impl Circuit<Fr> for T {
             || "chip",
             |mut region| {
                 let mut lay = Layout::new(Some(&mut region), &cfg, Tables::new(LO, HI));
+                if let Case::Public { .. } = self.case {
+                    lay.reserve_public(1);
+                }
                 let ins = |lay: &mut Layout, v: &[i64]| lay.witnesses(&v.iter().map(|&x| Some(x)).collect::<Vec<_>>());
                 let (out, row_of_out): (Wire, usize) = match self.case {
                     Case::Div { n, d } => {
@@ -131,6 +145,11 @@ impl Circuit<Fr> for T {
                         let first = packed[0].0;
                         (Wire { cell: first, value: None }, first.row_offset)
                     }
+                    Case::Public { v } => {
+                        let w = ins(&mut lay, &[v]).remove(0);
+                        lay.expose(&w, 0)?;
+                        (w, 0)
+                    }
                     Case::Arith => {
                         let v = ins(&mut lay, &[6, -7]);
                         let o = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cm: 1, ck: 3, ..Default::default() }])?.remove(0);
@@ -148,19 +167,31 @@ impl Circuit<Fr> for T {
                     Some(Tamper::Output(delta)) if matches!(self.case, Case::Hash { .. } | Case::PackedHash { .. }) => {
                         region.assign_advice(advice(out.cell.column), r, Value::known(fr(delta)));
                     }
+                    Some(Tamper::Output(delta)) if matches!(self.case, Case::Public { .. }) => set(&mut region, cfg.o[0], 0, out.value.unwrap() + delta),
                     Some(Tamper::Output(delta)) => set(&mut region, advice(out.cell.column), r, out.value.unwrap() + delta),
+                    Some(Tamper::RangePair(delta)) => set(&mut region, cfg.o[0], r, out.value.unwrap().max(0) + delta),
+                    Some(Tamper::GateQuotient(delta)) => set(&mut region, cfg.a[0], r, out.value.unwrap() + delta),
                     Some(Tamper::ShiftQuotient) => {
                         let (Case::Div { n, d } | Case::VDiv { n, d }) = self.case else { unreachable!() };
                         let q = out.value.unwrap() + 1;
-                        set(&mut region, cfg.o[0], r, q);
-                        set(&mut region, cfg.b[0], r, 2 * n + d - 2 * d * q);
+                        set(&mut region, cfg.a[0], r, q);
+                        set(&mut region, cfg.o[0], r, q.max(0));
+                        for col in [cfg.a[0], cfg.o[0]] {
+                            set(&mut region, col, r + 1, 2 * n + d - 2 * d * q);
+                        }
                     }
-                    Some(Tamper::InputCopy) => set(&mut region, cfg.a[0], r, 12345),
+                    Some(Tamper::InputCopy) => {
+                        // Divisions copy their numerator into b_0; other chips copy their input into a_0.
+                        let col = if matches!(self.case, Case::Div { .. } | Case::VDiv { .. }) { cfg.b[0] } else { cfg.a[0] };
+                        set(&mut region, col, r, 12345)
+                    }
                     Some(Tamper::PaddingWeight) => set(&mut region, cfg.b[1], r, 9),
-                    Some(Tamper::SlackDivisor) => {
+                    Some(Tamper::AdviceWeight) => set(&mut region, cfg.b[0], r, 9),
+                    Some(Tamper::Divisor) => {
                         let Case::VDiv { d, .. } = self.case else { unreachable!() };
-                        set(&mut region, cfg.a[0], r + 1, d + 1);
+                        set(&mut region, cfg.o[0], r - 1, d + 1);
                     }
+                    Some(Tamper::Instance) => {}
                 }
                 tables = Some(tables_now);
                 Ok(())
@@ -176,8 +207,12 @@ impl Circuit<Fr> for T {
 }
 
 fn run(case: Case, tamper: Option<Tamper>) -> Result<(), String> {
+    let instance = match case {
+        Case::Public { v } => vec![fr(v + matches!(tamper, Some(Tamper::Instance)) as i64)],
+        _ => vec![],
+    };
     let c = T { case, tamper };
-    MockProver::run(11, &c, vec![vec![]]).unwrap().verify().map_err(|e| format!("{e:?}"))
+    MockProver::run(11, &c, vec![instance]).unwrap().verify().map_err(|e| format!("{e:?}"))
 }
 
 fn fails_with(case: Case, tamper: Tamper, what: &str) {
@@ -186,41 +221,47 @@ fn fails_with(case: Case, tamper: Tamper, what: &str) {
     assert!(err.contains(what), "{case:?} with {tamper:?}: expected a `{what}` failure, got {err}");
 }
 
+// Every lookup (function tables, quotient and remainder ranges) is the one argument "table".
+
 #[test]
 fn rescale_division() {
     let c = Case::Div { n: 1000, d: 128 };
-    fails_with(c, Tamper::Output(1), "div");
-    fails_with(c, Tamper::Output(-1), "div");
+    fails_with(c, Tamper::GateQuotient(1), "div");
+    fails_with(c, Tamper::GateQuotient(-1), "div");
+    // The quotient's range row pairs it with relu(q) in o_0.
+    fails_with(c, Tamper::RangePair(1), "table");
     // Quotient and remainder moved together keep the gate true; the remainder range catches it.
-    fails_with(c, Tamper::ShiftQuotient, "remainder range");
+    fails_with(c, Tamper::ShiftQuotient, "table");
     fails_with(c, Tamper::InputCopy, "Equality constraint");
-    fails_with(Case::Div { n: -1001, d: 9 }, Tamper::Output(1), "div");
+    fails_with(Case::Div { n: -1001, d: 9 }, Tamper::GateQuotient(1), "div");
 }
 
 #[test]
 fn range_check_of_quotient() {
     // 2^20 / 2 = 2^19 lies outside the lookup range [-256, 255].
     let err = run(Case::Div { n: 1 << 20, d: 2 }, None).unwrap_err();
-    assert!(err.contains("quotient range"), "{err}");
+    assert!(err.contains("table"), "{err}");
     run(Case::Div { n: 510, d: 2 }, None).unwrap();
 }
 
 #[test]
 fn function_lookups() {
-    fails_with(Case::Lookup { x: -17, sigmoid: false }, Tamper::Output(1), "function");
-    fails_with(Case::Lookup { x: 40, sigmoid: true }, Tamper::Output(-1), "function");
+    fails_with(Case::Lookup { x: -17, sigmoid: false }, Tamper::Output(1), "table");
+    fails_with(Case::Lookup { x: 40, sigmoid: true }, Tamper::Output(-1), "table");
     fails_with(Case::Lookup { x: 40, sigmoid: true }, Tamper::InputCopy, "Equality constraint");
     // An input outside the table's domain has no row to match.
     let err = run(Case::Lookup { x: 300, sigmoid: false }, None).unwrap_err();
-    assert!(err.contains("function"), "{err}");
+    assert!(err.contains("table"), "{err}");
 }
 
 #[test]
 fn dot_products() {
-    fails_with(Case::Dot { fixed: true }, Tamper::Output(1), "dot_fixed");
+    fails_with(Case::Dot { fixed: true }, Tamper::Output(1), "dot");
     fails_with(Case::Dot { fixed: false }, Tamper::Output(1), "dot");
     // The unused lane's weight is pinned to 0 by a copy constraint.
     fails_with(Case::Dot { fixed: false }, Tamper::PaddingWeight, "Equality constraint");
+    // Fixed-weight rows share the gate: their advice weights are pinned to 0 as well.
+    fails_with(Case::Dot { fixed: true }, Tamper::AdviceWeight, "Equality constraint");
 }
 
 #[test]
@@ -229,7 +270,7 @@ fn max_via_relu() {
     fails_with(Case::Max { a: 9, b: 5 }, Tamper::Output(-1), "arith");
     // b - a outside the lookup range cannot be compared.
     let err = run(Case::Max { a: -200, b: 200 }, None).unwrap_err();
-    assert!(err.contains("function"), "{err}");
+    assert!(err.contains("table"), "{err}");
 }
 
 #[test]
@@ -240,15 +281,17 @@ fn arith_gate() {
 #[test]
 fn runtime_division() {
     let c = Case::VDiv { n: 1000, d: 37 };
-    fails_with(c, Tamper::Output(1), "vdiv");
+    fails_with(c, Tamper::GateQuotient(1), "vdiv");
+    fails_with(c, Tamper::RangePair(1), "table");
     // Quotient and remainder moved together keep the gate true; the remainder range catches it.
-    fails_with(c, Tamper::ShiftQuotient, "remainder range");
-    fails_with(Case::VDiv { n: -500, d: 3 }, Tamper::Output(-1), "vdiv");
-    // The gate reads the divisor from the slack row's a_0: a changed divisor there breaks it.
-    fails_with(c, Tamper::SlackDivisor, "vdiv");
-    // A zero divisor cannot satisfy the slack row 2d - 1 - r >= 0.
+    fails_with(c, Tamper::ShiftQuotient, "table");
+    fails_with(c, Tamper::InputCopy, "Equality constraint");
+    fails_with(Case::VDiv { n: -500, d: 3 }, Tamper::GateQuotient(-1), "vdiv");
+    // The gate reads the divisor from the previous row's o_0: a changed divisor there breaks it.
+    fails_with(c, Tamper::Divisor, "vdiv");
+    // A zero divisor cannot satisfy the slack 2d - 1 - r >= 0.
     let err = run(Case::VDiv { n: 5, d: 0 }, None).unwrap_err();
-    assert!(err.contains("quotient range"), "{err}");
+    assert!(err.contains("table"), "{err}");
 }
 
 #[test]
@@ -265,5 +308,13 @@ fn packing_before_hashing() {
     fails_with(Case::PackedHash { v: 0 }, Tamper::Output(99), "arith");
     // A value outside the lookup range cannot be packed (its range check fails).
     let err = run(Case::PackedHash { v: 300 }, None).unwrap_err();
-    assert!(err.contains("quotient range"), "{err}");
+    assert!(err.contains("table"), "{err}");
+}
+
+#[test]
+fn public_values() {
+    // The verifier's value must be the witness's: the `public` gate fails on the instance row.
+    fails_with(Case::Public { v: 42 }, Tamper::Instance, "public");
+    // A bound row that no longer holds the copied wire breaks the gate or the copy.
+    fails_with(Case::Public { v: 42 }, Tamper::Output(1), "public");
 }
