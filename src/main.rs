@@ -381,7 +381,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             );
             if raw.runtime.len() > 24_576 {
                 println!(
-                    "warning: over the 24,576-byte contract size limit (EIP-170), mainnet would refuse it; the code grows ~170 bytes per instance: make large tensors `hashed`, or use --num-inner-cols 1 (fewer columns)"
+                    "warning: over the 24,576-byte contract size limit (EIP-170), mainnet would refuse it; the code grows ~100-170 bytes per instance: make large tensors `hashed` (one instance each), or try --num-inner-cols 1 (fewer columns, more rows)"
                 );
             }
         }

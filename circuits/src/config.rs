@@ -1,10 +1,11 @@
-//! Columns, gates and lookup arguments of the model circuit. All chips share one configuration;
+//! Columns, gates and the lookup argument of the model circuit. All chips share one configuration;
 //! `lanes` (settings `num_inner_cols`) independent operations are packed per row.
 //!
 //! Advice columns: `a[i]`, `b[i]`, `o[i]` per lane. The accumulator `acc` of `dot` is the last
 //! lane's output column `o[lanes−1]` (dot rows enable no `arith`, so it is free there).
-//! Fixed columns: arithmetic coefficients `cl[i]`, `cr[i]`, `cm[i]`, `ck[i]` per lane, lookup tags
-//! and the lookup tables.
+//! Fixed columns: arithmetic coefficients `cl[i]`, `cr[i]`, `cm[i]`, `ck[i]` per lane, the lookup
+//! tag `t` and the table columns `(tag, in, out)`; selectors are compressed at keygen. The instance
+//! column is only read by the `public` gate.
 //!
 //! Gates (each enabled by its selector on a row):
 //! * `arith`  — for every lane: `o = cl·a + cr·b + cm·a·b + ck` (add, sub, mul, neg, scale,
