@@ -120,3 +120,18 @@ fn hashed_visibilities_prove_and_verify() {
         assert_ne!(r.vk.commitment(Some(&ph)), r.vk.commitment(None));
     }
 }
+
+/// The EVM verifier pays one ecMul (6,000 gas) and 64 calldata bytes per commitment: pin the digits
+/// MLP's counts (README, "Circuit") so a new column is a deliberate choice, not a silent cost.
+#[test]
+fn digits_mlp_commitment_counts() {
+    let r = setup("digits_mlp", RunArgs::default());
+    let a = zkinfer::verifier::vka::VerifierArtifact::new(&r.vk, &r.srs);
+    let p = &a.protocol;
+    let witness: usize = p.num_witness.iter().sum();
+    let quotient = p.quotient.num_chunk();
+    // Verifying key: cl, cr, cm, ck, the lookup tag, 3 table columns, 2 compressed selector
+    // columns, 3 permutation σ. Proof: 3 advice, 2 permuted lookup columns, the lookup and
+    // permutation products, the random polynomial; 4 quotient pieces (degree 5).
+    assert_eq!((p.preprocessed.len(), witness, quotient), (13, 8, 4), "preprocessed, witness, quotient pieces");
+}

@@ -1,15 +1,19 @@
 //! Columns, gates and the lookup argument of the model circuit. All chips share one configuration;
-//! `lanes` (settings `num_inner_cols`) independent operations are packed per row.
+//! `lanes` (settings `num_inner_cols`) products are packed per `dot` row; every other chip works
+//! on lane 0.
 //!
 //! Advice columns: `a[i]`, `b[i]`, `o[i]` per lane. The accumulator `acc` of `dot` is the last
 //! lane's output column `o[lanes−1]` (dot rows enable no `arith`, so it is free there).
-//! Fixed columns: arithmetic coefficients `cl[i]`, `cr[i]`, `cm[i]`, `ck[i]` per lane, the lookup
+//! Fixed columns: arithmetic coefficients `cl`, `cr`, `cm` (lane 0) and `ck[i]` per lane (the
+//! constant of lane 0, the fixed weights of `dot`), the lookup
 //! tag `t` and the table columns `(tag, in, out)`; selectors are compressed at keygen. The instance
 //! column is only read by the `public` gate.
 //!
 //! Gates (each enabled by its selector on a row):
-//! * `arith`  — for every lane: `o = cl·a + cr·b + cm·a·b + ck` (add, sub, mul, neg, scale,
-//!   add/mul by a fixed parameter; unused lanes have all coefficients 0, forcing `o = 0`);
+//! * `arith`  — on lane 0: `o_0 = cl·a_0 + cr·b_0 + cm·a_0·b_0 + ck_0` (add, sub, mul, neg,
+//!   scale, add/mul by a fixed parameter, constants). Lanes ≥ 1 of an `arith` row are unused and
+//!   unconstrained (nothing reads them): coefficient columns for them would cost the verifier three
+//!   commitments per lane for little packing gain;
 //! * `dot`    — `acc = acc_prev + Σ_i a_i·(b_i + ck_i)`: dot products with advice weights
 //!   (`b_i`, with `ck_i = 0`) or with weights in the verifying key (`ck_i`, with every `b_i`
 //!   copy-constrained to 0) under one selector;
@@ -50,9 +54,9 @@ pub struct ModelConfig {
     pub b: Vec<Column<Advice>>,
     pub o: Vec<Column<Advice>>,
     pub acc: Column<Advice>,
-    pub cl: Vec<Column<Fixed>>,
-    pub cr: Vec<Column<Fixed>>,
-    pub cm: Vec<Column<Fixed>>,
+    pub cl: Column<Fixed>,
+    pub cr: Column<Fixed>,
+    pub cm: Column<Fixed>,
     pub ck: Vec<Column<Fixed>>,
     pub q_arith: Selector,
     pub q_dot: Selector,
@@ -81,8 +85,8 @@ impl ModelConfig {
         let b: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let o: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let acc = o[lanes - 1];
-        let fixed = |meta: &mut ConstraintSystem<Fr>| (0..lanes).map(|_| meta.fixed_column()).collect::<Vec<_>>();
-        let (cl, cr, cm, ck) = (fixed(meta), fixed(meta), fixed(meta), fixed(meta));
+        let (cl, cr, cm) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
+        let ck: Vec<_> = (0..lanes).map(|_| meta.fixed_column()).collect();
         let instance = meta.instance_column();
 
         let q_arith = meta.selector();
@@ -95,18 +99,9 @@ impl ModelConfig {
 
         meta.create_gate("arith", |m| {
             let q = m.query_selector(q_arith);
-            (0..lanes)
-                .map(|i| {
-                    let (a, b, o) = (m.query_advice(a[i], Rotation::cur()), m.query_advice(b[i], Rotation::cur()), m.query_advice(o[i], Rotation::cur()));
-                    let (l, r, x, k) = (
-                        m.query_fixed(cl[i], Rotation::cur()),
-                        m.query_fixed(cr[i], Rotation::cur()),
-                        m.query_fixed(cm[i], Rotation::cur()),
-                        m.query_fixed(ck[i], Rotation::cur()),
-                    );
-                    q.clone() * (l * a.clone() + r * b.clone() + x * a * b + k - o)
-                })
-                .collect::<Vec<_>>()
+            let (a, b, o) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
+            let [l, r, x, k] = [cl, cr, cm, ck[0]].map(|c| m.query_fixed(c, Rotation::cur()));
+            vec![q * (l * a.clone() + r * b.clone() + x * a * b + k - o)]
         });
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q_dot);
@@ -148,7 +143,7 @@ impl ModelConfig {
                     let q = m.query_selector(sel);
                     let cur = [a[0], b[0], o[0]].map(|col| m.query_advice(col, Rotation::cur()));
                     let next = [a[0], b[0], o[0]].map(|col| m.query_advice(col, Rotation::next()));
-                    let rc = [cl[0], cr[0], cm[0]].map(|col| m.query_fixed(col, Rotation::cur()));
+                    let rc = [cl, cr, cm].map(|col| m.query_fixed(col, Rotation::cur()));
                     let sqv = sq.map(|col| m.query_advice(col, Rotation::cur()));
                     let mut constraints = Vec::new();
                     let t: Vec<Expression<Fr>> = (0..3)

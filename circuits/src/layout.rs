@@ -153,26 +153,24 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(Wire { cell: self.const_cell(fr(v))?, value: Some(v) })
     }
 
-    /// Elementwise arithmetic, `lanes` ops per row (gate `arith`).
+    /// Elementwise arithmetic, one op per row on lane 0 (gate `arith`).
     pub fn arith(&mut self, ops: &[ArithOp]) -> Result<Vec<Wire>, Error> {
         let cfg = self.cfg;
         let mut out = Vec::with_capacity(ops.len());
-        for chunk in ops.chunks(cfg.lanes) {
+        for op in ops {
             let row = self.take_row();
             self.enable(cfg.q_arith, row)?;
-            for (i, op) in chunk.iter().enumerate() {
-                if let Some(a) = &op.a {
-                    self.copy(cfg.a[i], row, a);
-                }
-                if let Some(b) = &op.b {
-                    self.copy(cfg.b[i], row, b);
-                }
-                self.fixed(cfg.cl[i], row, op.cl);
-                self.fixed(cfg.cr[i], row, op.cr);
-                self.fixed(cfg.cm[i], row, op.cm);
-                self.fixed(cfg.ck[i], row, op.ck);
-                out.push(self.advice(cfg.o[i], row, op.value()));
+            if let Some(a) = &op.a {
+                self.copy(cfg.a[0], row, a);
             }
+            if let Some(b) = &op.b {
+                self.copy(cfg.b[0], row, b);
+            }
+            self.fixed(cfg.cl, row, op.cl);
+            self.fixed(cfg.cr, row, op.cr);
+            self.fixed(cfg.cm, row, op.cm);
+            self.fixed(cfg.ck[0], row, op.ck);
+            out.push(self.advice(cfg.o[0], row, op.value()));
         }
         Ok(out)
     }
@@ -262,7 +260,7 @@ impl<'r, 'c> Layout<'r, 'c> {
         let row = self.take_row();
         self.enable(cfg.q_arith, row)?;
         self.copy(cfg.a[0], row, d);
-        self.fixed(cfg.cl[0], row, 1);
+        self.fixed(cfg.cl, row, 1);
         self.advice(cfg.o[0], row, d.value);
         let row = self.take_row();
         self.enable(cfg.q_vdiv, row)?;
@@ -326,13 +324,13 @@ impl<'r, 'c> Layout<'r, 'c> {
                 self.enable(cfg.q_arith, row)?;
                 let b = self.advice_fr(cfg.b[0], row, v.value.map(fr));
                 self.eq_cell(b, v.cell);
-                self.fixed(cfg.cr[0], row, 1);
+                self.fixed(cfg.cr, row, 1);
                 self.fixed(cfg.ck[0], row, -lo);
                 let val = match &acc {
                     Some((c, av)) => {
                         let a = self.advice_fr(cfg.a[0], row, *av);
                         self.eq_cell(a, *c);
-                        self.fixed(cfg.cl[0], row, 1i64 << w);
+                        self.fixed(cfg.cl, row, 1i64 << w);
                         match (av, v.value) {
                             (Some(x), Some(y)) => Some(*x * Fr::from(1u64 << w) + fr(y - lo)),
                             _ => None,
@@ -383,12 +381,12 @@ impl<'r, 'c> Layout<'r, 'c> {
                         self.enable(cfg.q_arith, arow)?;
                         let a = self.advice_fr(cfg.a[0], arow, sv[i]);
                         self.eq_cell(a, sc[i]);
-                        self.fixed(cfg.cl[0], arow, 1);
+                        self.fixed(cfg.cl, arow, 1);
                         out_v[i] = match m(i) {
                             Some(w) => {
                                 let b = self.advice_fr(cfg.b[0], arow, w.1);
                                 self.eq_cell(b, w.0);
-                                self.fixed(cfg.cr[0], arow, 1);
+                                self.fixed(cfg.cr, arow, 1);
                                 match (sv[i], w.1) {
                                     (Some(x), Some(y)) => Some(x + y),
                                     _ => None,
@@ -419,7 +417,7 @@ impl<'r, 'c> Layout<'r, 'c> {
             for r in 0..crate::poseidon::ROUNDS {
                 let row = start + r;
                 self.enable(if crate::poseidon::is_full(r) { q_full } else { q_part }, row)?;
-                for (i, col) in [cfg.cl[0], cfg.cr[0], cfg.cm[0]].into_iter().enumerate() {
+                for (i, col) in [cfg.cl, cfg.cr, cfg.cm].into_iter().enumerate() {
                     if let Some(reg) = self.region.as_deref_mut() {
                         reg.assign_fixed(col, row, c.rc[r][i]);
                     }

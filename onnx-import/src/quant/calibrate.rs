@@ -80,10 +80,10 @@ pub struct CalibrationReport {
 }
 
 /// Estimated circuit rows for a quantized graph (cost model; the circuit crate's layout refines it):
-/// products cost one cell each, every other computed element one cell, packed `num_inner_cols` per
-/// row; data movement is free (copy constraints).
+/// products cost one cell each, packed `num_inner_cols` per row; every other computed element
+/// costs one row (elementwise chips work on lane 0); data movement is free (copy constraints).
 pub fn estimate_rows(q: &QGraph, num_inner_cols: usize) -> usize {
-    let mut cells = 0usize;
+    let (mut macs, mut rows) = (0usize, 0usize);
     let numel = |id: usize| q.values[id].shape.iter().product::<usize>();
     for n in &q.nodes {
         let out: usize = n.outputs.iter().map(|&o| numel(o)).sum();
@@ -91,33 +91,37 @@ pub fn estimate_rows(q: &QGraph, num_inner_cols: usize) -> usize {
             crate::ir::Operand::Value(v) => numel(v),
             crate::ir::Operand::Const(c) => q.consts[c].data.len(),
         };
-        cells += match &n.op {
+        let (m, r) = match &n.op {
             QOp::MatMul => {
                 let k = match n.inputs[0] {
                     crate::ir::Operand::Value(v) => *q.values[v].shape.last().unwrap_or(&1),
                     crate::ir::Operand::Const(c) => *q.consts[c].data.shape().last().unwrap_or(&1),
                 };
-                out * k + out
+                (out * k, out)
             }
             QOp::Conv { window, group } => {
                 let cin = match n.inputs[0] {
                     crate::ir::Operand::Value(v) => q.values[v].shape[1],
                     crate::ir::Operand::Const(c) => q.consts[c].data.shape()[1],
                 };
-                out * (cin / group) * window.kernel.iter().product::<usize>() + out
+                (out * (cin / group) * window.kernel.iter().product::<usize>(), out)
             }
             QOp::ConvTranspose { window, group } => {
                 let cout = q.values[n.outputs[0]].shape[1];
-                in0 * (cout / group) * window.kernel.iter().product::<usize>() + out
+                (in0 * (cout / group) * window.kernel.iter().product::<usize>(), out)
             }
-            QOp::MaxPool { window } | QOp::AveragePool { window, .. } => out * window.kernel.iter().product::<usize>() + out,
-            QOp::ReduceSum { .. } | QOp::ReduceMean { .. } | QOp::ReduceMax { .. } | QOp::ArgMax { .. } => in0 + out,
-            QOp::Softmax { .. } | QOp::LogSoftmax { .. } => 4 * in0,
-            QOp::Reshape { .. } | QOp::Transpose { .. } | QOp::Concat { .. } | QOp::Split { .. } | QOp::Slice { .. } | QOp::Gather { .. } | QOp::Tile { .. } | QOp::Expand { .. } | QOp::Pad { .. } => 0,
-            _ => out,
+            QOp::MaxPool { window } => (0, out * window.kernel.iter().product::<usize>() + out),
+            QOp::AveragePool { window, .. } => (out * window.kernel.iter().product::<usize>(), out),
+            QOp::ReduceSum { .. } | QOp::ReduceMean { .. } => (in0, out),
+            QOp::ReduceMax { .. } | QOp::ArgMax { .. } => (0, in0 + out),
+            QOp::Softmax { .. } | QOp::LogSoftmax { .. } => (in0, 3 * in0),
+            QOp::Reshape { .. } | QOp::Transpose { .. } | QOp::Concat { .. } | QOp::Split { .. } | QOp::Slice { .. } | QOp::Gather { .. } | QOp::Tile { .. } | QOp::Expand { .. } | QOp::Pad { .. } => (0, 0),
+            _ => (0, out),
         };
+        macs += m;
+        rows += r;
     }
-    cells.div_ceil(num_inner_cols.max(1))
+    macs.div_ceil(num_inner_cols.max(1)) + rows
 }
 
 /// Bits `b` of the symmetric lookup range `[-2^b, 2^b - 1]` covering 1.25x `max_abs`.
