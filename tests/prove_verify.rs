@@ -121,6 +121,18 @@ fn hashed_visibilities_prove_and_verify() {
     }
 }
 
+/// Calibration picks one lane for every small committed model; two and three lanes (dot rows
+/// packing several products, elementwise chips on lane 0) must prove, verify and reject tampering.
+#[test]
+fn multi_lane_circuits_prove_and_verify() {
+    for (name, lanes) in [("digits_cnn", 2), ("ops_elementwise", 2), ("ops_pool", 3)] {
+        let (compiled, witness) = common::compiled_with_lanes(name, lanes);
+        let srs = srs(compiled.settings.run_args.logrows);
+        let (pk, vk) = zkinfer::setup(&compiled, &srs).unwrap();
+        prove_and_tamper(&format!("{name} ({lanes} lanes)"), &Run { compiled, witness, pk, vk, srs });
+    }
+}
+
 /// The EVM verifier pays one ecMul (6,000 gas) and 64 calldata bytes per commitment: pin the digits
 /// MLP's counts (README, "Circuit") so a new column is a deliberate choice, not a silent cost.
 #[test]

@@ -22,6 +22,22 @@ pub fn compiled_with_witness(name: &str, ra: RunArgs) -> (CompiledModel, Witness
     (compiled, witness)
 }
 
+/// As [`compiled_with_witness`], then forced to `lanes` lanes (calibration prefers one lane for
+/// small circuits; this keeps multi-lane layouts under test). `compile` raises logrows if needed.
+pub fn compiled_with_lanes(name: &str, lanes: usize) -> (CompiledModel, Witness) {
+    let dir = models().join(name);
+    let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
+    let data = InputData::load(dir.join("input.json")).unwrap();
+    let settings = zkinfer::gen_settings(&model, RunArgs::default()).unwrap();
+    let mut settings = zkinfer::calibrate_settings(&model, &data, &settings, Target::Resources).unwrap();
+    settings.run_args.num_inner_cols = lanes;
+    let compiled = zkinfer::compile(&model, &settings).unwrap();
+    assert_eq!(compiled.settings.run_args.num_inner_cols, lanes);
+    let first: Vec<Vec<f64>> = data.samples(&model).unwrap()[0].iter().map(|a| a.iter().map(|&v| v as f64).collect()).collect();
+    let witness = zkinfer::gen_witness(&compiled, &InputData { input_data: first }).unwrap();
+    (compiled, witness)
+}
+
 /// Insecure test SRS for 2^k rows, cached on disk per k (shared by the test binaries).
 pub fn srs(k: u32) -> Srs {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("srs");
