@@ -142,8 +142,8 @@ fn digits_mlp_commitment_counts() {
     let p = &a.protocol;
     let witness: usize = p.num_witness.iter().sum();
     let quotient = p.quotient.num_chunk();
-    // Verifying key: cl, cr, cm, ck, the lookup tag, 3 table columns, 2 compressed selector
+    // Verifying key: cl, cr, ck, the lookup tag, 3 table columns, 2 compressed selector
     // columns, 3 permutation σ. Proof: 3 advice, 2 permuted lookup columns, the lookup and
     // permutation products, the random polynomial; 4 quotient pieces (degree 5).
-    assert_eq!((p.preprocessed.len(), witness, quotient), (13, 8, 4), "preprocessed, witness, quotient pieces");
+    assert_eq!((p.preprocessed.len(), witness, quotient), (12, 8, 4), "preprocessed, witness, quotient pieces");
 }

@@ -4,16 +4,17 @@
 //!
 //! Advice columns: `a[i]`, `b[i]`, `o[i]` per lane. The accumulator `acc` of `dot` is the last
 //! lane's output column `o[lanes−1]` (dot rows enable no `arith`, so it is free there).
-//! Fixed columns: arithmetic coefficients `cl`, `cr`, `cm` (lane 0) and `ck[i]` per lane (the
+//! Fixed columns: arithmetic coefficients `cl`, `cr` (lane 0) and `ck[i]` per lane (the
 //! constant of lane 0, the fixed weights of `dot`), the lookup
 //! tag `t` and the table columns `(tag, in, out)`; selectors are compressed at keygen. The instance
 //! column is only read by the `public` gate.
 //!
 //! Gates (each enabled by its selector on a row):
-//! * `arith`  — on lane 0: `o_0 = cl·a_0 + cr·b_0 + cm·a_0·b_0 + ck_0` (add, sub, mul, neg,
-//!   scale, add/mul by a fixed parameter, constants). Lanes ≥ 1 of an `arith` row are unused and
-//!   unconstrained (nothing reads them): coefficient columns for them would cost the verifier three
-//!   commitments per lane for little packing gain;
+//! * `arith`  — on lane 0: `o_0 = cl·a_0 + cr·b_0 + ck_0` (add, sub, neg, scale, add/mul by a
+//!   fixed parameter, constants). Lanes ≥ 1 of an `arith` row are unused and unconstrained
+//!   (nothing reads them): coefficient columns for them would cost the verifier commitments for
+//!   little packing gain. Products of two wires are one-term `dot` chains (two rows) rather than
+//!   a `cm·a·b` term, which would cost a fixed column (one more commitment) for every circuit;
 //! * `dot`    — `acc = acc_prev + Σ_i a_i·(b_i + ck_i)`: dot products with advice weights
 //!   (`b_i`, with `ck_i = 0`) or with weights in the verifying key (`ck_i`, with every `b_i`
 //!   copy-constrained to 0) under one selector;
@@ -30,7 +31,7 @@
 //!
 //! * `poseidon_full` / `poseidon_partial` (only in circuits with hashed visibility) — one Poseidon
 //!   round from the state `(a_0, b_0, o_0)` on this row to the next row, round constants in
-//!   `(cl_0, cr_0, cm_0)`, squares witnessed in `sq_j = (s_j + c_j)^2`:
+//!   `(cl, cr, ck_0)`, squares witnessed in `sq_j = (s_j + c_j)^2`:
 //!   `next_i = Σ_j M_ij · S_j` with `S_j = sq_j^2 · (s_j + c_j) = (s_j + c_j)^5` for every `j` in full
 //!   rounds and only for `j = 0` in partial rounds (`S_j = s_j + c_j` otherwise). Witnessing the
 //!   squares keeps every gate at degree 4.
@@ -56,7 +57,6 @@ pub struct ModelConfig {
     pub acc: Column<Advice>,
     pub cl: Column<Fixed>,
     pub cr: Column<Fixed>,
-    pub cm: Column<Fixed>,
     pub ck: Vec<Column<Fixed>>,
     pub q_arith: Selector,
     pub q_dot: Selector,
@@ -85,7 +85,7 @@ impl ModelConfig {
         let b: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let o: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let acc = o[lanes - 1];
-        let (cl, cr, cm) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
+        let (cl, cr) = (meta.fixed_column(), meta.fixed_column());
         let ck: Vec<_> = (0..lanes).map(|_| meta.fixed_column()).collect();
         let instance = meta.instance_column();
 
@@ -100,8 +100,8 @@ impl ModelConfig {
         meta.create_gate("arith", |m| {
             let q = m.query_selector(q_arith);
             let (a, b, o) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
-            let [l, r, x, k] = [cl, cr, cm, ck[0]].map(|c| m.query_fixed(c, Rotation::cur()));
-            vec![q * (l * a.clone() + r * b.clone() + x * a * b + k - o)]
+            let [l, r, k] = [cl, cr, ck[0]].map(|c| m.query_fixed(c, Rotation::cur()));
+            vec![q * (l * a + r * b + k - o)]
         });
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q_dot);
@@ -143,7 +143,7 @@ impl ModelConfig {
                     let q = m.query_selector(sel);
                     let cur = [a[0], b[0], o[0]].map(|col| m.query_advice(col, Rotation::cur()));
                     let next = [a[0], b[0], o[0]].map(|col| m.query_advice(col, Rotation::next()));
-                    let rc = [cl, cr, cm].map(|col| m.query_fixed(col, Rotation::cur()));
+                    let rc = [cl, cr, ck[0]].map(|col| m.query_fixed(col, Rotation::cur()));
                     let sqv = sq.map(|col| m.query_advice(col, Rotation::cur()));
                     let mut constraints = Vec::new();
                     let t: Vec<Expression<Fr>> = (0..3)
@@ -183,7 +183,6 @@ impl ModelConfig {
             acc,
             cl,
             cr,
-            cm,
             ck,
             q_arith,
             q_dot,

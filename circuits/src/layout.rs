@@ -33,7 +33,8 @@ impl Elem {
     }
 }
 
-/// `o = cl·a + cr·b + cm·a·b + ck` for one lane.
+/// `o = cl·a + cr·b + cm·a·b + ck` on lane 0. A product (`cm ≠ 0`) takes no other term: the
+/// layout makes it a one-term `dot` chain, then scales it by `cm` when `cm ≠ 1`.
 #[derive(Clone, Debug, Default)]
 pub struct ArithOp {
     pub a: Option<Wire>,
@@ -158,6 +159,10 @@ impl<'r, 'c> Layout<'r, 'c> {
         let cfg = self.cfg;
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
+            if op.cm != 0 {
+                out.push(self.product(op)?);
+                continue;
+            }
             let row = self.take_row();
             self.enable(cfg.q_arith, row)?;
             if let Some(a) = &op.a {
@@ -168,11 +173,23 @@ impl<'r, 'c> Layout<'r, 'c> {
             }
             self.fixed(cfg.cl, row, op.cl);
             self.fixed(cfg.cr, row, op.cr);
-            self.fixed(cfg.cm, row, op.cm);
             self.fixed(cfg.ck[0], row, op.ck);
             out.push(self.advice(cfg.o[0], row, op.value()));
         }
         Ok(out)
+    }
+
+    /// `cm·a·b` for an op whose only term is the product: `0 + a·b` as a one-term `dot` chain, then
+    /// `cm·p` by an `arith` row when `cm ≠ 1`.
+    fn product(&mut self, op: &ArithOp) -> Result<Wire, Error> {
+        let (Some(a), Some(b), 0, 0, 0) = (&op.a, &op.b, op.cl, op.cr, op.ck) else {
+            return Err(kerr_layout(format!("a product takes two wires and no other term: {op:?}")));
+        };
+        let p = self.dot(&[(a.clone(), Elem::W(b.clone()))], &Elem::K(0))?;
+        if op.cm == 1 {
+            return Ok(p);
+        }
+        Ok(self.arith(&[ArithOp { a: Some(p), cl: op.cm, ..Default::default() }])?.remove(0))
     }
 
     /// `init + Σ x_j·w_j` with an accumulator chain (gate `dot`). All weights are constants
@@ -417,7 +434,7 @@ impl<'r, 'c> Layout<'r, 'c> {
             for r in 0..crate::poseidon::ROUNDS {
                 let row = start + r;
                 self.enable(if crate::poseidon::is_full(r) { q_full } else { q_part }, row)?;
-                for (i, col) in [cfg.cl, cfg.cr, cfg.cm].into_iter().enumerate() {
+                for (i, col) in [cfg.cl, cfg.cr, cfg.ck[0]].into_iter().enumerate() {
                     if let Some(reg) = self.region.as_deref_mut() {
                         reg.assign_fixed(col, row, c.rc[r][i]);
                     }

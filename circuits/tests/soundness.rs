@@ -20,8 +20,10 @@ enum Case {
     Dot { fixed: bool },
     /// max(a, b) = a + relu(b - a).
     Max { a: i64, b: i64 },
-    /// a·b + 3 with the arith gate.
+    /// 2a − b + 3 with the arith gate.
     Arith,
+    /// cm·a·b (a one-term dot chain, scaled by an arith row when cm ≠ 1).
+    Product { cm: i64 },
     /// round(n / d) for a runtime divisor d.
     VDiv { n: i64, d: i64 },
     /// Poseidon sponge hash of `n` values 0..n.
@@ -152,7 +154,14 @@ impl Circuit<Fr> for T {
                     }
                     Case::Arith => {
                         let v = ins(&mut lay, &[6, -7]);
-                        let o = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cm: 1, ck: 3, ..Default::default() }])?.remove(0);
+                        let o = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cl: 2, cr: -1, ck: 3, ..Default::default() }])?.remove(0);
+                        assert_eq!(o.value, Some(2 * 6 + 7 + 3));
+                        (o.clone(), o.cell.row_offset)
+                    }
+                    Case::Product { cm } => {
+                        let v = ins(&mut lay, &[6, -7]);
+                        let o = lay.arith(&[ArithOp { a: Some(v[0].clone()), b: Some(v[1].clone()), cm, ..Default::default() }])?.remove(0);
+                        assert_eq!(o.value, Some(cm * 6 * -7));
                         (o.clone(), o.cell.row_offset)
                     }
                 };
@@ -276,6 +285,13 @@ fn max_via_relu() {
 #[test]
 fn arith_gate() {
     fails_with(Case::Arith, Tamper::Output(1), "arith");
+}
+
+#[test]
+fn products() {
+    fails_with(Case::Product { cm: 1 }, Tamper::Output(1), "dot");
+    fails_with(Case::Product { cm: 8 }, Tamper::Output(-1), "arith");
+    fails_with(Case::Product { cm: 1 }, Tamper::InputCopy, "Equality constraint");
 }
 
 #[test]
