@@ -2,15 +2,16 @@
 //! `lanes` (settings `num_inner_cols`) products are packed per `dot` row; every other chip works
 //! on lane 0.
 //!
-//! Advice columns: `a[i]`, `b[i]`, `o[i]` per lane. The accumulator `acc` of `dot` is the last
-//! lane's output column `o[lanes−1]` (dot rows enable no `arith`, so it is free there).
+//! Advice columns: `a[i]`, `b[i]` per lane and one output column `o` (lane 0: every chip's result
+//! lives there, so lanes ≥ 1 need no output column — each would cost the verifier an advice and a
+//! permutation commitment). The accumulator `acc` of `dot` is `o` (dot rows enable no `arith`).
 //! Fixed columns: arithmetic coefficients `cl`, `cr` (lane 0) and `ck[i]` per lane (the
 //! constant of lane 0, the fixed weights of `dot`), the lookup
 //! tag `t` and the table columns `(tag, in, out)`; selectors are compressed at keygen. The instance
 //! column is only read by the `public` gate.
 //!
 //! Gates (each enabled by its selector on a row):
-//! * `arith`  — on lane 0: `o_0 = cl·a_0 + cr·b_0 + ck_0` (add, sub, neg, scale, add/mul by a
+//! * `arith`  — on lane 0: `o = cl·a_0 + cr·b_0 + ck_0` (add, sub, neg, scale, add/mul by a
 //!   fixed parameter, constants). Lanes ≥ 1 of an `arith` row are unused and unconstrained
 //!   (nothing reads them): coefficient columns for them would cost the verifier commitments for
 //!   little packing gain. Products of two wires are one-term `dot` chains (two rows) rather than
@@ -22,25 +23,25 @@
 //!   `n = b_0` and remainder `r` in the **next** row's `a_0`: `2·n + d = 2d·q + r`, i.e.
 //!   `q = floor((2n + d) / 2d)` (rounded division) provided `q` is in the lookup range and
 //!   `0 <= r < 2d` (the lookup tags of the two rows).
-//! * `vdiv`   — the same with a runtime divisor `d` read from the **previous** row's `o_0`:
+//! * `vdiv`   — the same with a runtime divisor `d` read from the **previous** row's `o`:
 //!   `2·n + d = 2·d·q + r`; the layout range-checks `r` and the slack `2·d − 1 − r` over the
 //!   non-negative range, so `0 <= r < 2·d` and `d >= 1`.
-//! * `public` — `o_0 = instance` on the first rows: the public values (packed), hashes and the
+//! * `public` — `o = instance` on the first rows: the public values (packed), hashes and the
 //!   binding value are copied there. The instance column takes no part in the permutation (one
 //!   permutation column and its commitment fewer than `constrain_instance`).
 //!
 //! * `poseidon_full` / `poseidon_partial` (only in circuits with hashed visibility) — one Poseidon
-//!   round from the state `(a_0, b_0, o_0)` on this row to the next row, round constants in
+//!   round from the state `(a_0, b_0, o)` on this row to the next row, round constants in
 //!   `(cl, cr, ck_0)`, squares witnessed in `sq_j = (s_j + c_j)^2`:
 //!   `next_i = Σ_j M_ij · S_j` with `S_j = sq_j^2 · (s_j + c_j) = (s_j + c_j)^5` for every `j` in full
 //!   rounds and only for `j = 0` in partial rounds (`S_j = s_j + c_j` otherwise). Witnessing the
 //!   squares keeps every gate at degree 4.
 //!
 //! One lookup argument (lane 0), switched and tagged by the fixed column `t` naming the table
-//! (`t = 0` on rows without a lookup): `(t, t·a_0, t·o_0)` must be a row `(tag, in, out)` of the
+//! (`t = 0` on rows without a lookup): `(t, t·a_0, t·o)` must be a row `(tag, in, out)` of the
 //! table columns, which hold `(T, T·x, T·f(x))` for function tables and `(T, T·v, T·v)` for range
 //! tables (see [`crate::tables`]). A disabled row presents all zeros (table row 0); an enabled row
-//! with tag `T ≠ 0` matches a row of table `T` exactly when `(a_0, o_0)` is one of its pairs (`T` is
+//! with tag `T ≠ 0` matches a row of table `T` exactly when `(a_0, o)` is one of its pairs (`T` is
 //! invertible). One argument for every table costs three commitments (permuted input, permuted
 //! table, product) instead of three per kind of check, and no selector columns.
 
@@ -53,7 +54,7 @@ pub struct ModelConfig {
     pub lanes: usize,
     pub a: Vec<Column<Advice>>,
     pub b: Vec<Column<Advice>>,
-    pub o: Vec<Column<Advice>>,
+    pub o: Column<Advice>,
     pub acc: Column<Advice>,
     pub cl: Column<Fixed>,
     pub cr: Column<Fixed>,
@@ -83,8 +84,8 @@ impl ModelConfig {
         };
         let a: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let b: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
-        let o: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
-        let acc = o[lanes - 1];
+        let o = adv(meta);
+        let acc = o;
         let (cl, cr) = (meta.fixed_column(), meta.fixed_column());
         let ck: Vec<_> = (0..lanes).map(|_| meta.fixed_column()).collect();
         let instance = meta.instance_column();
@@ -99,7 +100,7 @@ impl ModelConfig {
 
         meta.create_gate("arith", |m| {
             let q = m.query_selector(q_arith);
-            let (a, b, o) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
+            let (a, b, o) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(o, Rotation::cur()));
             let [l, r, k] = [cl, cr, ck[0]].map(|c| m.query_fixed(c, Rotation::cur()));
             vec![q * (l * a + r * b + k - o)]
         });
@@ -125,13 +126,13 @@ impl ModelConfig {
         meta.create_gate("vdiv", |m| {
             let q = m.query_selector(q_vdiv);
             let (quot, n, r) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(a[0], Rotation::next()));
-            let d = m.query_advice(o[0], Rotation::prev());
+            let d = m.query_advice(o, Rotation::prev());
             let two = Expression::Constant(Fr::from(2));
             vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
         });
         meta.create_gate("public", |m| {
             let q = m.query_selector(q_public);
-            vec![q * (m.query_advice(o[0], Rotation::cur()) - m.query_instance(instance, Rotation::cur()))]
+            vec![q * (m.query_advice(o, Rotation::cur()) - m.query_instance(instance, Rotation::cur()))]
         });
         let q_poseidon = poseidon.then(|| {
             // Complex selectors: a simple selector cannot be compressed next to a degree-5 expression.
@@ -141,8 +142,8 @@ impl ModelConfig {
             for (name, sel, full) in [("poseidon_full", qf, true), ("poseidon_partial", qp, false)] {
                 meta.create_gate(name, |m| {
                     let q = m.query_selector(sel);
-                    let cur = [a[0], b[0], o[0]].map(|col| m.query_advice(col, Rotation::cur()));
-                    let next = [a[0], b[0], o[0]].map(|col| m.query_advice(col, Rotation::next()));
+                    let cur = [a[0], b[0], o].map(|col| m.query_advice(col, Rotation::cur()));
+                    let next = [a[0], b[0], o].map(|col| m.query_advice(col, Rotation::next()));
                     let rc = [cl, cr, ck[0]].map(|col| m.query_fixed(col, Rotation::cur()));
                     let sqv = sq.map(|col| m.query_advice(col, Rotation::cur()));
                     let mut constraints = Vec::new();
@@ -171,7 +172,7 @@ impl ModelConfig {
         });
         meta.lookup_any("table", |m| {
             let tag = m.query_fixed(t, Rotation::cur());
-            let (x, y) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(o[0], Rotation::cur()));
+            let (x, y) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(o, Rotation::cur()));
             let [tt, ti, to] = table.map(|c| m.query_fixed(c, Rotation::cur()));
             vec![(tag.clone(), tt), (tag.clone() * x, ti), (tag * y, to)]
         });

@@ -58,7 +58,7 @@ pub struct Layout<'r, 'c> {
     pub cfg: &'c ModelConfig,
     pub tables: Tables,
     pub row: usize,
-    /// Rows `0..public_rows` are reserved for the `public` gate (`o_0 = instance`), see
+    /// Rows `0..public_rows` are reserved for the `public` gate (`o = instance`), see
     /// [`Layout::reserve_public`].
     public_rows: usize,
     /// One cell per constant in use, constrained to it by an `arith` row (see [`Layout::const_cell`]).
@@ -108,7 +108,7 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 
     /// The cell holding constant `v`: an `arith` row whose only non-zero coefficient is `ck_0 = v`,
-    /// so the gate forces `o_0 = v` (no constants column, which would cost a fixed and a
+    /// so the gate forces `o = v` (no constants column, which would cost a fixed and a
     /// permutation column). One row per distinct constant; later uses copy it.
     pub fn const_cell(&mut self, v: Fr) -> Result<Cell, Error> {
         use halo2_proofs::halo2curves::ff::PrimeField;
@@ -122,7 +122,7 @@ impl<'r, 'c> Layout<'r, 'c> {
         if let Some(r) = self.region.as_deref_mut() {
             r.assign_fixed(cfg.ck[0], row, v);
         }
-        let c = self.advice_fr(cfg.o[0], row, Some(v));
+        let c = self.advice_fr(cfg.o, row, Some(v));
         self.consts.insert(key, c);
         Ok(c)
     }
@@ -174,7 +174,7 @@ impl<'r, 'c> Layout<'r, 'c> {
             self.fixed(cfg.cl, row, op.cl);
             self.fixed(cfg.cr, row, op.cr);
             self.fixed(cfg.ck[0], row, op.ck);
-            out.push(self.advice(cfg.o[0], row, op.value()));
+            out.push(self.advice(cfg.o, row, op.value()));
         }
         Ok(out)
     }
@@ -238,7 +238,7 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 
     /// `round(n / d)` for a constant `d > 0` as `floor((2n + d) / 2d)` (gate `div`) on two rows:
-    /// `(a_0, b_0, o_0) = (q, n, relu(q))` tagged with table 1 (the range check of `q`), then
+    /// `(a_0, b_0, o) = (q, n, relu(q))` tagged with table 1 (the range check of `q`), then
     /// `(r, ·, r)` tagged with the remainder table `[0, 2d)`. Returns the `a_0` wire `q`.
     pub fn div(&mut self, n: &Wire, d: i64) -> Result<Wire, Error> {
         let cfg = self.cfg;
@@ -258,7 +258,7 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(quot)
     }
 
-    /// `round(n / d)` for a runtime divisor `d >= 1` (gate `vdiv`): the divisor row (`o_0 = d`),
+    /// `round(n / d)` for a runtime divisor `d >= 1` (gate `vdiv`): the divisor row (`o = d`),
     /// the quotient row `(q, n, relu(q))` (range-checked by table 1), the remainder row `(r, ·, r)`
     /// and the slack `2d − 1 − r`, both in the non-negative range. Returns the `a_0` wire `q`.
     pub fn vdiv(&mut self, n: &Wire, d: &Wire) -> Result<Wire, Error> {
@@ -273,12 +273,12 @@ impl<'r, 'c> Layout<'r, 'c> {
             (Some(x), Some(dv), Some(q)) => Some(2 * x + dv - 2 * dv * q),
             _ => None,
         };
-        // Divisor row (must precede the quotient row: the gate reads its `o_0`): o = 1·d.
+        // Divisor row (must precede the quotient row: the gate reads its `o`): o = 1·d.
         let row = self.take_row();
         self.enable(cfg.q_arith, row)?;
         self.copy(cfg.a[0], row, d);
         self.fixed(cfg.cl, row, 1);
-        self.advice(cfg.o[0], row, d.value);
+        self.advice(cfg.o, row, d.value);
         let row = self.take_row();
         self.enable(cfg.q_vdiv, row)?;
         self.copy(cfg.b[0], row, n);
@@ -291,12 +291,12 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(quot)
     }
 
-    /// A lookup row checking a fresh value `v` in `a_0` against table `tag` (its pair in `o_0`).
+    /// A lookup row checking a fresh value `v` in `a_0` against table `tag` (its pair in `o`).
     /// Returns the `a_0` wire.
     fn tagged_row(&mut self, row: usize, tag: u64, v: Option<i64>) -> Wire {
         let cfg = self.cfg;
         self.fixed(cfg.t, row, tag as i64);
-        self.advice(cfg.o[0], row, v.map(|x| self.tables.eval(tag, x)));
+        self.advice(cfg.o, row, v.map(|x| self.tables.eval(tag, x)));
         self.advice(cfg.a[0], row, v)
     }
 
@@ -306,13 +306,13 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(())
     }
 
-    /// Check `x` against table `tag`: a row with `x` copied into `a_0` and its pair in `o_0`.
+    /// Check `x` against table `tag`: a row with `x` copied into `a_0` and its pair in `o`.
     fn range_check_in(&mut self, x: &Wire, tag: u64) {
         let cfg = self.cfg;
         let row = self.take_row();
         self.fixed(cfg.t, row, tag as i64);
         self.copy(cfg.a[0], row, x);
-        self.advice(cfg.o[0], row, x.value.map(|v| self.tables.eval(tag, v)));
+        self.advice(cfg.o, row, x.value.map(|v| self.tables.eval(tag, v)));
     }
 
     /// `f(x)` by table lookup (x must lie in the lookup range).
@@ -322,7 +322,7 @@ impl<'r, 'c> Layout<'r, 'c> {
         let tag = self.tables.fn_tag(f);
         self.fixed(cfg.t, row, tag as i64);
         self.copy(cfg.a[0], row, x);
-        Ok(self.advice(cfg.o[0], row, x.value.map(|v| f.eval(v))))
+        Ok(self.advice(cfg.o, row, x.value.map(|v| f.eval(v))))
     }
 
     /// Range-check `values` over `[lo, hi]` (the lookup range) and pack them into field elements
@@ -355,7 +355,7 @@ impl<'r, 'c> Layout<'r, 'c> {
                     }
                     None => v.value.map(|y| fr(y - lo)),
                 };
-                acc = Some((self.advice_fr(cfg.o[0], row, val), val));
+                acc = Some((self.advice_fr(cfg.o, row, val), val));
             }
             out.push(acc.expect("non-empty chunk"));
         }
@@ -411,7 +411,7 @@ impl<'r, 'c> Layout<'r, 'c> {
                             }
                             None => sv[i],
                         };
-                        out_c[i] = self.advice_fr(cfg.o[0], arow, out_v[i]);
+                        out_c[i] = self.advice_fr(cfg.o, arow, out_v[i]);
                     }
                     (out_v, out_c.map(Src::Cell))
                 }
@@ -425,7 +425,7 @@ impl<'r, 'c> Layout<'r, 'c> {
                 });
             }
             let start = self.take_row();
-            let cols = [cfg.a[0], cfg.b[0], cfg.o[0]];
+            let cols = [cfg.a[0], cfg.b[0], cfg.o];
             let mut cells = [0, 1, 2].map(|i| self.advice_fr(cols[i], start, vals[i]));
             for (i, f) in from.iter().enumerate() {
                 self.eq_cell(cells[i], f.expect("set above"));
@@ -483,18 +483,18 @@ impl<'r, 'c> Layout<'r, 'c> {
         self.public_rows = n;
     }
 
-    /// Bind instance row `instance_row` to the value `v`: `o_0 = v` on that row with the `public`
-    /// gate `o_0 = instance`. Returns the `o_0` cell.
+    /// Bind instance row `instance_row` to the value `v`: `o = v` on that row with the `public`
+    /// gate `o = instance`. Returns the `o` cell.
     pub fn public_value(&mut self, v: Option<Fr>, instance_row: usize) -> Result<Cell, Error> {
         if instance_row >= self.public_rows {
             return Err(kerr_layout(format!("instance row {instance_row} is not reserved (only {})", self.public_rows)));
         }
         let cfg = self.cfg;
         self.enable(cfg.q_public, instance_row)?;
-        Ok(self.advice_fr(cfg.o[0], instance_row, v))
+        Ok(self.advice_fr(cfg.o, instance_row, v))
     }
 
-    /// Bind a cell holding `v` to an instance row (copied to that row's `o_0`).
+    /// Bind a cell holding `v` to an instance row (copied to that row's `o`).
     pub fn expose_cell(&mut self, c: Cell, v: Option<Fr>, instance_row: usize) -> Result<(), Error> {
         let o = self.public_value(v, instance_row)?;
         self.eq_cell(o, c);

@@ -176,16 +176,16 @@ impl Circuit<Fr> for T {
                     Some(Tamper::Output(delta)) if matches!(self.case, Case::Hash { .. } | Case::PackedHash { .. }) => {
                         region.assign_advice(advice(out.cell.column), r, Value::known(fr(delta)));
                     }
-                    Some(Tamper::Output(delta)) if matches!(self.case, Case::Public { .. }) => set(&mut region, cfg.o[0], 0, out.value.unwrap() + delta),
+                    Some(Tamper::Output(delta)) if matches!(self.case, Case::Public { .. }) => set(&mut region, cfg.o, 0, out.value.unwrap() + delta),
                     Some(Tamper::Output(delta)) => set(&mut region, advice(out.cell.column), r, out.value.unwrap() + delta),
-                    Some(Tamper::RangePair(delta)) => set(&mut region, cfg.o[0], r, out.value.unwrap().max(0) + delta),
+                    Some(Tamper::RangePair(delta)) => set(&mut region, cfg.o, r, out.value.unwrap().max(0) + delta),
                     Some(Tamper::GateQuotient(delta)) => set(&mut region, cfg.a[0], r, out.value.unwrap() + delta),
                     Some(Tamper::ShiftQuotient) => {
                         let (Case::Div { n, d } | Case::VDiv { n, d }) = self.case else { unreachable!() };
                         let q = out.value.unwrap() + 1;
                         set(&mut region, cfg.a[0], r, q);
-                        set(&mut region, cfg.o[0], r, q.max(0));
-                        for col in [cfg.a[0], cfg.o[0]] {
+                        set(&mut region, cfg.o, r, q.max(0));
+                        for col in [cfg.a[0], cfg.o] {
                             set(&mut region, col, r + 1, 2 * n + d - 2 * d * q);
                         }
                     }
@@ -198,7 +198,7 @@ impl Circuit<Fr> for T {
                     Some(Tamper::AdviceWeight) => set(&mut region, cfg.b[0], r, 9),
                     Some(Tamper::Divisor) => {
                         let Case::VDiv { d, .. } = self.case else { unreachable!() };
-                        set(&mut region, cfg.o[0], r - 1, d + 1);
+                        set(&mut region, cfg.o, r - 1, d + 1);
                     }
                     Some(Tamper::Instance) => {}
                 }
