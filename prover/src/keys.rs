@@ -18,7 +18,10 @@ use zkinfer_onnx::settings::Visibility;
 use zkinfer_onnx::artifacts::CompiledModel;
 
 const MAGIC: &[u8; 8] = b"ZKINFER\0";
-const KEY_VERSION: u32 = 2;
+/// Bumped whenever the circuit's layout changes (3: session 3's single lookup argument, `public`
+/// gate and one output column): a key of another layout is refused by version, not by a failure
+/// deep in proving.
+const KEY_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyHeader {
@@ -122,7 +125,7 @@ fn read_key(path: &Path, kind: u8) -> Result<(KeyHeader, Vec<u8>)> {
     }
     let version = u32::from_le_bytes(bytes[9..13].try_into().unwrap());
     if version != KEY_VERSION {
-        return Err(ProverError::Format(format!("{}: key format version {version}, this zkinfer reads {KEY_VERSION}", path.display())));
+        return Err(ProverError::Format(format!("{}: key format version {version}, this zkinfer reads {KEY_VERSION}: re-run setup", path.display())));
     }
     let hl = u32::from_le_bytes(bytes[13..17].try_into().unwrap()) as usize;
     let header: KeyHeader = bytes.get(17..17 + hl).and_then(|h| serde_json::from_slice(h).ok()).ok_or_else(|| bad("corrupt header"))?;
