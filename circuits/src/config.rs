@@ -55,7 +55,6 @@ pub struct ModelConfig {
     pub a: Vec<Column<Advice>>,
     pub b: Vec<Column<Advice>>,
     pub o: Column<Advice>,
-    pub acc: Column<Advice>,
     pub cl: Column<Fixed>,
     pub cr: Column<Fixed>,
     pub ck: Vec<Column<Fixed>>,
@@ -85,7 +84,6 @@ impl ModelConfig {
         let a: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let b: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
         let o = adv(meta);
-        let acc = o;
         let (cl, cr) = (meta.fixed_column(), meta.fixed_column());
         let ck: Vec<_> = (0..lanes).map(|_| meta.fixed_column()).collect();
         let instance = meta.instance_column();
@@ -106,8 +104,8 @@ impl ModelConfig {
         });
         meta.create_gate("dot", |m| {
             let q = m.query_selector(q_dot);
-            let cur = m.query_advice(acc, Rotation::cur());
-            let prev = m.query_advice(acc, Rotation::prev());
+            let cur = m.query_advice(o, Rotation::cur());
+            let prev = m.query_advice(o, Rotation::prev());
             let mut sum = Expression::Constant(Fr::zero());
             for i in 0..lanes {
                 let x = m.query_advice(a[i], Rotation::cur());
@@ -116,19 +114,20 @@ impl ModelConfig {
             }
             vec![q * (cur - prev - sum)]
         });
-        meta.create_gate("div", |m| {
-            let q = m.query_selector(q_div);
+        // `2·n + d = 2d·q + r` with q = a_0, n = b_0, r = a_0 of the next row; `d` per gate.
+        let division = |m: &mut halo2_proofs::plonk::VirtualCells<Fr>, sel: Selector, d: Expression<Fr>| {
+            let q = m.query_selector(sel);
             let (quot, n, r) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(a[0], Rotation::next()));
-            let d = m.query_fixed(ck[0], Rotation::cur());
             let two = Expression::Constant(Fr::from(2));
             vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
+        };
+        meta.create_gate("div", |m| {
+            let d = m.query_fixed(ck[0], Rotation::cur());
+            division(m, q_div, d)
         });
         meta.create_gate("vdiv", |m| {
-            let q = m.query_selector(q_vdiv);
-            let (quot, n, r) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(b[0], Rotation::cur()), m.query_advice(a[0], Rotation::next()));
             let d = m.query_advice(o, Rotation::prev());
-            let two = Expression::Constant(Fr::from(2));
-            vec![q * (two.clone() * n + d.clone() - two * d * quot - r)]
+            division(m, q_vdiv, d)
         });
         meta.create_gate("public", |m| {
             let q = m.query_selector(q_public);
@@ -181,7 +180,6 @@ impl ModelConfig {
             a,
             b,
             o,
-            acc,
             cl,
             cr,
             ck,

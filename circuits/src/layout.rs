@@ -58,9 +58,9 @@ pub struct Layout<'r, 'c> {
     pub cfg: &'c ModelConfig,
     pub tables: Tables,
     pub row: usize,
-    /// Rows `0..public_rows` are reserved for the `public` gate (`o = instance`), see
-    /// [`Layout::reserve_public`].
-    public_rows: usize,
+    /// Rows `0..public.len()` are reserved for the `public` gate (`o = instance`), see
+    /// [`Layout::reserve_public`]; `public[i]` says whether instance row `i` is bound yet.
+    public: Vec<bool>,
     /// One cell per constant in use, constrained to it by an `arith` row (see [`Layout::const_cell`]).
     consts: std::collections::HashMap<[u8; 32], Cell>,
 }
@@ -74,7 +74,7 @@ fn val(v: Option<i64>) -> Value<Fr> {
 
 impl<'r, 'c> Layout<'r, 'c> {
     pub fn new(region: Option<&'c mut Region<'r, Fr>>, cfg: &'c ModelConfig, tables: Tables) -> Self {
-        Layout { region, cfg, tables, row: 0, public_rows: 0, consts: Default::default() }
+        Layout { region, cfg, tables, row: 0, public: vec![], consts: Default::default() }
     }
 
     pub fn advice(&mut self, col: Column<Advice>, row: usize, v: Option<i64>) -> Wire {
@@ -183,7 +183,7 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// `cm·p` by an `arith` row when `cm ≠ 1`.
     fn product(&mut self, op: &ArithOp) -> Result<Wire, Error> {
         let (Some(a), Some(b), 0, 0, 0) = (&op.a, &op.b, op.cl, op.cr, op.ck) else {
-            return Err(kerr_layout(format!("a product takes two wires and no other term: {op:?}")));
+            return Err(synthesis_error(format!("a product takes two wires and no other term: {op:?}")));
         };
         let p = self.dot(&[(a.clone(), Elem::W(b.clone()))], &Elem::K(0))?;
         if op.cm == 1 {
@@ -206,7 +206,7 @@ impl<'r, 'c> Layout<'r, 'c> {
         };
         let zero = self.const_cell(Fr::zero())?;
         let row0 = self.take_row();
-        let mut acc = self.advice(cfg.acc, row0, acc_v);
+        let mut acc = self.advice(cfg.o, row0, acc_v);
         self.eq_cell(acc.cell, init_cell);
         for chunk in terms.chunks(cfg.lanes) {
             let row = self.take_row();
@@ -232,7 +232,7 @@ impl<'r, 'c> Layout<'r, 'c> {
                     self.eq_cell(z.cell, zero);
                 }
             }
-            acc = self.advice(cfg.acc, row, acc_v);
+            acc = self.advice(cfg.o, row, acc_v);
         }
         Ok(acc)
     }
@@ -252,9 +252,9 @@ impl<'r, 'c> Layout<'r, 'c> {
         self.enable(cfg.q_div, row)?;
         self.fixed(cfg.ck[0], row, d);
         self.copy(cfg.b[0], row, n);
-        let quot = self.tagged_row(row, RANGE_TAG, q);
+        let (quot, _) = self.table_row(row, RANGE_TAG, q);
         let row = self.take_row();
-        self.tagged_row(row, rem_tag, r);
+        self.table_row(row, rem_tag, r);
         Ok(quot)
     }
 
@@ -282,47 +282,42 @@ impl<'r, 'c> Layout<'r, 'c> {
         let row = self.take_row();
         self.enable(cfg.q_vdiv, row)?;
         self.copy(cfg.b[0], row, n);
-        let quot = self.tagged_row(row, RANGE_TAG, q);
+        let (quot, _) = self.table_row(row, RANGE_TAG, q);
         let row = self.take_row();
-        let rem = self.tagged_row(row, nonneg, r);
+        let (rem, _) = self.table_row(row, nonneg, r);
         // Slack 2·d − 1 − r, range-checked non-negative.
         let slack = self.arith(&[ArithOp { a: Some(d.clone()), b: Some(rem), cl: 2, cr: -1, ck: -1, ..Default::default() }])?.remove(0);
-        self.range_check_in(&slack, nonneg);
+        self.check_in(&slack, nonneg);
         Ok(quot)
     }
 
-    /// A lookup row checking a fresh value `v` in `a_0` against table `tag` (its pair in `o`).
-    /// Returns the `a_0` wire.
-    fn tagged_row(&mut self, row: usize, tag: u64, v: Option<i64>) -> Wire {
+    /// A lookup row: `v` in `a_0` checked against table `tag`, its pair in `o`. Returns the `a_0`
+    /// and `o` wires (the caller constrains `a_0` when `v` comes from elsewhere).
+    fn table_row(&mut self, row: usize, tag: u64, v: Option<i64>) -> (Wire, Wire) {
         let cfg = self.cfg;
         self.fixed(cfg.t, row, tag as i64);
-        self.advice(cfg.o, row, v.map(|x| self.tables.eval(tag, x)));
-        self.advice(cfg.a[0], row, v)
+        let o = self.advice(cfg.o, row, v.map(|x| self.tables.eval(tag, x)));
+        (self.advice(cfg.a[0], row, v), o)
+    }
+
+    /// A row checking the wire `x` against table `tag`; returns its pair (`o`).
+    fn check_in(&mut self, x: &Wire, tag: u64) -> Wire {
+        let row = self.take_row();
+        let (a, o) = self.table_row(row, tag, x.value);
+        self.eq(&a, x);
+        o
     }
 
     /// Range-check `x` over the lookup range (a row of table 1, ReLU, whose inputs are the range).
     pub fn range_check(&mut self, x: &Wire) -> Result<(), Error> {
-        self.range_check_in(x, RANGE_TAG);
+        self.check_in(x, RANGE_TAG);
         Ok(())
-    }
-
-    /// Check `x` against table `tag`: a row with `x` copied into `a_0` and its pair in `o`.
-    fn range_check_in(&mut self, x: &Wire, tag: u64) {
-        let cfg = self.cfg;
-        let row = self.take_row();
-        self.fixed(cfg.t, row, tag as i64);
-        self.copy(cfg.a[0], row, x);
-        self.advice(cfg.o, row, x.value.map(|v| self.tables.eval(tag, v)));
     }
 
     /// `f(x)` by table lookup (x must lie in the lookup range).
     pub fn lookup(&mut self, x: &Wire, f: &FnKind) -> Result<Wire, Error> {
-        let cfg = self.cfg;
-        let row = self.take_row();
         let tag = self.tables.fn_tag(f);
-        self.fixed(cfg.t, row, tag as i64);
-        self.copy(cfg.a[0], row, x);
-        Ok(self.advice(cfg.o, row, x.value.map(|v| f.eval(v))))
+        Ok(self.check_in(x, tag))
     }
 
     /// Range-check `values` over `[lo, hi]` (the lookup range) and pack them into field elements
@@ -480,14 +475,25 @@ impl<'r, 'c> Layout<'r, 'c> {
     pub fn reserve_public(&mut self, n: usize) {
         assert_eq!(self.row, 0, "public rows are reserved before any other row");
         self.row = n;
-        self.public_rows = n;
+        self.public = vec![false; n];
+    }
+
+    /// Every reserved instance row is bound: an unbound one would be a public value no constraint
+    /// ties to the witness.
+    pub fn check_public_bound(&self) -> Result<(), Error> {
+        match self.public.iter().position(|b| !b) {
+            Some(i) => Err(synthesis_error(format!("instance row {i} is reserved but never bound"))),
+            None => Ok(()),
+        }
     }
 
     /// Bind instance row `instance_row` to the value `v`: `o = v` on that row with the `public`
     /// gate `o = instance`. Returns the `o` cell.
     pub fn public_value(&mut self, v: Option<Fr>, instance_row: usize) -> Result<Cell, Error> {
-        if instance_row >= self.public_rows {
-            return Err(kerr_layout(format!("instance row {instance_row} is not reserved (only {})", self.public_rows)));
+        match self.public.get_mut(instance_row) {
+            None => return Err(synthesis_error(format!("instance row {instance_row} is not reserved (only {})", self.public.len()))),
+            Some(true) => return Err(synthesis_error(format!("instance row {instance_row} is bound twice"))),
+            Some(b) => *b = true,
         }
         let cfg = self.cfg;
         self.enable(cfg.q_public, instance_row)?;
@@ -507,7 +513,9 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 }
 
-fn kerr_layout(e: String) -> Error {
+/// A layout invariant broken (cannot happen for a graph the executor ran): log it and fail
+/// synthesis.
+pub(crate) fn synthesis_error(e: String) -> Error {
     tracing::error!("circuit layout: {e}");
     Error::Synthesis
 }

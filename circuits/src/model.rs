@@ -7,7 +7,7 @@
 use crate::config::ModelConfig;
 use crate::field::fr;
 use crate::instances::{InstancePacking, PackError};
-use crate::layout::{assign_tables, ArithOp, Elem, Layout, Wire};
+use crate::layout::{synthesis_error as kerr, assign_tables, ArithOp, Elem, Layout, Wire};
 use crate::tables::{FnKind, Tables};
 use crate::CircuitError;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
@@ -241,11 +241,6 @@ fn indices(shape: &[usize]) -> ArrayD<usize> {
     ArrayD::from_shape_vec(IxDyn(shape), (0..n).collect()).expect("sizes agree")
 }
 
-/// Kernel errors cannot happen for a graph the executor ran; report and fail synthesis.
-fn kerr(e: String) -> Error {
-    tracing::error!("circuit layout: {e}");
-    Error::Synthesis
-}
 
 struct Ctx<'l, 'r, 'c> {
     lay: &'l mut Layout<'r, 'c>,
@@ -379,7 +374,7 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
     // The binding value: a witness bound to its instance row by the `public` gate, so the proof
     // commits to it.
     ctx.lay.public_value(c.inputs.as_ref().map(|_| c.binding), il.binding)?;
-    Ok(())
+    ctx.lay.check_public_bound()
 }
 
 /// Bind a model input or output tensor to the instance column from row `at`: its packed values

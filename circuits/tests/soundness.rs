@@ -334,3 +334,18 @@ fn public_values() {
     // A bound row that no longer holds the copied wire breaks the gate or the copy.
     fails_with(Case::Public { v: 42 }, Tamper::Output(1), "public");
 }
+
+#[test]
+fn every_reserved_instance_row_is_bound_once() {
+    let mut meta = ConstraintSystem::<Fr>::default();
+    let cfg = ModelConfig::configure(&mut meta, 1, false);
+    let mut lay = Layout::new(None, &cfg, Tables::new(LO, HI));
+    lay.reserve_public(2);
+    lay.public_value(Some(fr(1)), 0).unwrap();
+    // Row 1 reserved but unbound: its instance value would be unconstrained.
+    assert!(lay.check_public_bound().is_err());
+    assert!(lay.public_value(Some(fr(1)), 0).is_err(), "row bound twice");
+    assert!(lay.public_value(Some(fr(1)), 2).is_err(), "row not reserved");
+    lay.public_value(Some(fr(2)), 1).unwrap();
+    lay.check_public_bound().unwrap();
+}

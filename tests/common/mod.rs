@@ -11,28 +11,27 @@ pub fn models() -> PathBuf {
 
 /// Calibrate and compile `models/<name>` under `ra`, and generate the witness of sample 0.
 pub fn compiled_with_witness(name: &str, ra: RunArgs) -> (CompiledModel, Witness) {
-    let dir = models().join(name);
-    let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
-    let data = InputData::load(dir.join("input.json")).unwrap();
-    let settings = zkinfer::gen_settings(&model, ra).unwrap();
-    let settings = zkinfer::calibrate_settings(&model, &data, &settings, Target::Resources).unwrap();
-    let compiled = zkinfer::compile(&model, &settings).unwrap();
-    let first: Vec<Vec<f64>> = data.samples(&model).unwrap()[0].iter().map(|a| a.iter().map(|&v| v as f64).collect()).collect();
-    let witness = zkinfer::gen_witness(&compiled, &InputData { input_data: first }).unwrap();
-    (compiled, witness)
+    compiled(name, ra, None)
 }
 
 /// As [`compiled_with_witness`], then forced to `lanes` lanes (calibration prefers one lane for
 /// small circuits; this keeps multi-lane layouts under test). `compile` raises logrows if needed.
 pub fn compiled_with_lanes(name: &str, lanes: usize) -> (CompiledModel, Witness) {
+    let (c, w) = compiled(name, RunArgs::default(), Some(lanes));
+    assert_eq!(c.settings.run_args.num_inner_cols, lanes);
+    (c, w)
+}
+
+fn compiled(name: &str, ra: RunArgs, lanes: Option<usize>) -> (CompiledModel, Witness) {
     let dir = models().join(name);
     let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
     let data = InputData::load(dir.join("input.json")).unwrap();
-    let settings = zkinfer::gen_settings(&model, RunArgs::default()).unwrap();
+    let settings = zkinfer::gen_settings(&model, ra).unwrap();
     let mut settings = zkinfer::calibrate_settings(&model, &data, &settings, Target::Resources).unwrap();
-    settings.run_args.num_inner_cols = lanes;
+    if let Some(l) = lanes {
+        settings.run_args.num_inner_cols = l;
+    }
     let compiled = zkinfer::compile(&model, &settings).unwrap();
-    assert_eq!(compiled.settings.run_args.num_inner_cols, lanes);
     let first: Vec<Vec<f64>> = data.samples(&model).unwrap()[0].iter().map(|a| a.iter().map(|&v| v as f64).collect()).collect();
     let witness = zkinfer::gen_witness(&compiled, &InputData { input_data: first }).unwrap();
     (compiled, witness)
