@@ -51,7 +51,7 @@ fn main() -> zkinfer::Result<()> {
     let srs = zkinfer::prover::gen_srs(k);
     let t = std::time::Instant::now();
     let (pk, vk) = zkinfer::setup(&compiled, &srs)?;
-    println!("setup: {:.2} s; model commitment 0x{}", t.elapsed().as_secs_f64(), vk.commitment(None).iter().map(|b| format!("{b:02x}")).collect::<String>());
+    println!("setup: {:.2} s; model commitment {}", t.elapsed().as_secs_f64(), zkinfer::prover::commitment_hex(&vk.commitment()));
     let t = std::time::Instant::now();
     let proof = zkinfer::prove(&compiled, &w, &pk, &srs, zkinfer::Binding::zero())?;
     println!("prove: {:.2} s, {} proof bytes, public outputs {:?}", t.elapsed().as_secs_f64(), proof.proof_bytes()?.len(), proof.rescaled_outputs[0]);
@@ -63,7 +63,7 @@ fn main() -> zkinfer::Result<()> {
     println!("verify with a forged output logit: {}", if zkinfer::verify(&forged, &vk, &srs)?.valid { "VALID (bug!)" } else { "rejected" });
     assert!(verdict.valid);
 
-    let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, &vk.header.packing);
+    let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk);
     match zkinfer::verifier::evm::verify_in_evm(&sol, &proof.instances()?, &proof.proof_bytes()?) {
         Ok(r) => println!(
             "verify (embedded EVM): {} with {} gas ({} through verifyProof); deploy {} gas; runtime {} bytes{}",

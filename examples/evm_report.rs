@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (pk, vk) = zkinfer::setup(&c, &srs)?;
         let p = zkinfer::prove(&c, &w, &pk, &srs, Binding::zero())?;
         assert!(zkinfer::verify(&p, &vk, &srs)?.valid);
-        let sol = CompiledVerifier::new(&verifier_file(&srs, &vk.key, &vk.header.packing))?;
+        let sol = CompiledVerifier::new(&verifier_file(&srs, &vk))?;
         let (values, proof) = (p.instances()?, p.proof_bytes()?);
         let run = |chain: &mut dyn Chain| deploy_verifier(chain, &sol).and_then(|d| acceptance(chain, &d, &values, &proof));
         let a = run(&mut EmbeddedEvm::without_size_limit())?;
@@ -48,8 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "| {name} | {} | {} | {} | {} | {} | {} | {}{} | {} |",
             c.settings.run_args.logrows,
-            vk.header.packing.num_values(),
-            vk.header.num_instances,
+            vk.statement().packing.num_values(),
+            vk.statement().packing.num_instances(),
             r.deploy_gas,
             r.verify_gas,
             r.verify_abi_gas,

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Regenerate the forge fixtures from a real proof: src/DigitsMlpVerifier.sol (the generated
 # verifier + ZkinferVerifier wrapper) and test/DigitsMlpVerifier.t.sol (proof and instances as
-# constants). Needs the release CLI and python3. Run from anywhere: solidity/fixtures.sh
+# constants). Needs the CLI (built in release unless ZKINFER_BIN names a zkinfer binary) and
+# python3. Run from anywhere: solidity/fixtures.sh
 set -euo pipefail
 SOL="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$SOL/.."
-cargo build --release -q --manifest-path "$ROOT/Cargo.toml"
-Z="$ROOT/target/release/zkinfer"
+if [ -z "${ZKINFER_BIN:-}" ]; then
+  cargo build --release -q --manifest-path "$ROOT/Cargo.toml"
+fi
+Z="${ZKINFER_BIN:-$ROOT/target/release/zkinfer}"
 M="$ROOT/models/digits_mlp"
 W="$(mktemp -d)"
 trap 'rm -rf "$W"' EXIT
@@ -31,8 +34,11 @@ open(f"{sol_dir}/src/DigitsMlpVerifier.sol", "w").write(
 inst = p["instances"]
 body = "\n".join(f"        v[{i}] = {x};" for i, x in enumerate(inst))
 test = open(f"{sol_dir}/test/DigitsMlpVerifier.t.sol.in").read()
-packing = json.loads(src.splitlines()[0].split(":", 1)[1])
-test = test.replace("@PROOF@", p["proof"][2:]).replace("@N@", str(len(inst))).replace("@INSTANCES@", body).replace("@HI@", str(packing["hi"]))
+tag = json.loads(src.splitlines()[0].split(":", 1)[1])
+packing = tag["statement"]["packing"]
+assert tag["model_commitment"] == p["model_commitment"]
+test = (test.replace("@PROOF@", p["proof"][2:]).replace("@N@", str(len(inst))).replace("@INSTANCES@", body)
+        .replace("@HI@", str(packing["hi"])).replace("@COMMITMENT@", p["model_commitment"]))
 open(f"{sol_dir}/test/DigitsMlpVerifier.t.sol", "w").write(test)
 PY
 echo "fixtures written; run: (cd $SOL && ./node_modules/.bin/forge test)"

@@ -24,6 +24,10 @@ enum Cmd {
         settings_path: PathBuf,
         #[arg(long, default_value = "public")]
         input_visibility: Visibility,
+        /// `fixed`: weights in the verifying key; `hashed`: their Poseidon hash, bound by the
+        /// model commitment; `public`: every weight a public value; `private`: NOT bound — a
+        /// proof then shows only that SOME weights give the output, not which model (the market
+        /// refuses such models).
         #[arg(long, default_value = "fixed")]
         param_visibility: Visibility,
         #[arg(long, default_value = "public")]
@@ -122,7 +126,12 @@ enum Cmd {
         vk_path: PathBuf,
         #[arg(long = "srs-path", default_value = "kzg.srs")]
         srs_path: PathBuf,
-        /// Print a JSON verdict on stdout.
+        /// The model commitment the proof must be for (e.g. the registered one); a proof for any
+        /// other model is invalid.
+        #[arg(long = "model-commitment")]
+        model_commitment: Option<String>,
+        /// Print a JSON verdict on stdout (valid, reason, model_commitment, the verified outputs,
+        /// hashes and binding).
         #[arg(long)]
         json: bool,
     },
@@ -143,7 +152,10 @@ enum Cmd {
         proof_path: PathBuf,
         #[arg(long = "vka-path", default_value = "vka.json")]
         vka_path: PathBuf,
-        /// Print a JSON verdict on stdout.
+        /// The model commitment the proof must be for; a proof for any other model is invalid.
+        #[arg(long = "model-commitment")]
+        model_commitment: Option<String>,
+        /// Print a JSON verdict on stdout (as `verify`, plus the artifact digest).
         #[arg(long)]
         json: bool,
     },
@@ -235,6 +247,9 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let s = zkinfer::gen_settings(&g, ra)?;
             s.save(&settings_path)?;
             println!("wrote {} (logrows {}, ~{} rows)", settings_path.display(), s.run_args.logrows, s.num_rows);
+            if param_visibility == Visibility::Private {
+                eprintln!("warning: private params are unconstrained: a proof shows only that some weights for this architecture give the outputs, not which model; use fixed or hashed params to prove a claim about one model");
+            }
         }
         Cmd::CalibrateSettings { model, data, settings_path, target } => {
             let g = zkinfer::load_model(&model)?;
@@ -297,8 +312,10 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             pk.save(&pk_path)?;
             vk.save(&vk_path)?;
             println!("wrote {} and {}", pk_path.display(), vk_path.display());
-            let ph = zkinfer::prover::params_hash(&c);
-            println!("model commitment: 0x{}", hex_string(&vk.commitment(ph.as_ref())));
+            println!("model commitment: {}", zkinfer::prover::commitment_hex(&vk.commitment()));
+            if let Some(w) = vk.statement().warning() {
+                eprintln!("warning: {w}");
+            }
         }
         Cmd::Mock { compiled_circuit, witness } => {
             let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
@@ -320,64 +337,53 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             proof.save(&proof_path)?;
             println!("wrote {} ({} proof bytes, {:.2} s)", proof_path.display(), proof.proof_bytes()?.len(), t.elapsed().as_secs_f64());
         }
-        Cmd::Verify { proof_path, settings_path, vk_path, srs_path, json } => {
+        Cmd::Verify { proof_path, settings_path, vk_path, srs_path, model_commitment, json } => {
             let proof = zkinfer::ProofArtifact::load(&proof_path)?;
             let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;
             if let Some(sp) = settings_path {
                 let s = Settings::load(&sp)?;
-                if s.run_args.logrows > vk.header.logrows {
+                if s.run_args.logrows > vk.logrows() {
                     return Err(zkinfer::prover::ProverError::Format(format!(
                         "settings logrows {} do not match the verifying key's {}",
-                        s.run_args.logrows, vk.header.logrows
+                        s.run_args.logrows,
+                        vk.logrows()
                     ))
                     .into());
                 }
             }
-            let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
-            let v = zkinfer::verify(&proof, &vk, &srs)?;
-            if json {
-                println!("{}", serde_json::to_string(&v).expect("serializable"));
-            } else if v.valid {
-                println!("proof is VALID for model commitment {}", v.model_commitment);
-            } else {
-                println!("proof is INVALID: {}", v.reason.as_deref().unwrap_or("rejected"));
-            }
-            return Ok(if v.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            let srs = zkinfer::prover::load_srs(&srs_path, vk.logrows())?;
+            let v = zkinfer::verify(&proof, &vk, &srs)?.expecting(model_commitment.as_deref());
+            return Ok(report_verdict(&v, json, None));
         }
         Cmd::CreateEvmVka { vk_path, srs_path, vka_path } => {
             let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;
-            let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
+            let srs = zkinfer::prover::load_srs(&srs_path, vk.logrows())?;
             let a = zkinfer::verifier::vka::VerifierArtifact::new(&vk, &srs);
             a.save(&vka_path)?;
-            println!("wrote {}: digest 0x{}", vka_path.display(), hex_string(&a.digest()));
+            println!("wrote {}: digest 0x{} (model commitment {})", vka_path.display(), hex_string(&a.digest()), a.model_commitment);
         }
-        Cmd::VerifyVka { proof_path, vka_path, json } => {
+        Cmd::VerifyVka { proof_path, vka_path, model_commitment, json } => {
             let proof = zkinfer::ProofArtifact::load(&proof_path)?;
             let a = zkinfer::verifier::vka::VerifierArtifact::load(&vka_path)?;
-            let valid = a.verify(&proof)?;
-            let digest = format!("0x{}", hex_string(&a.digest()));
-            if json {
-                println!("{}", serde_json::json!({ "valid": valid, "artifact_digest": digest, "model_commitment": a.model_commitment }));
-            } else {
-                println!("proof is {} for verifier artifact {digest}", if valid { "VALID" } else { "INVALID" });
-            }
-            return Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            let v = a.verify(&proof)?.expecting(model_commitment.as_deref());
+            return Ok(report_verdict(&v, json, Some(format!("0x{}", hex_string(&a.digest())))));
         }
         Cmd::CreateEvmVerifier { vk_path, settings_path: _, srs_path, sol_code_path, abi_path } => {
             let vk = zkinfer::VerifyingKeyFile::load(&vk_path)?;
-            let srs = zkinfer::prover::load_srs(&srs_path, vk.header.logrows)?;
-            let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk.key, &vk.header.packing);
+            let srs = zkinfer::prover::load_srs(&srs_path, vk.logrows())?;
+            let sol = zkinfer::verifier::evm::verifier_file(&srs, &vk);
             let compiled = zkinfer::verifier::evm::CompiledVerifier::new(&sol).map_err(evm_err)?;
             let (raw, wrapper) = (&compiled.verifier, &compiled.wrapper);
             zkinfer::onnx::settings::write_atomic(&sol_code_path, sol.as_bytes())?;
             zkinfer::onnx::settings::write_json_atomic(&abi_path, &wrapper.abi)?;
             println!(
-                "wrote {} and {}: Halo2Verifier runtime {} bytes, {} public values in {} instances",
+                "wrote {} and {}: Halo2Verifier runtime {} bytes, {} public values in {} instances, model commitment {}",
                 sol_code_path.display(),
                 abi_path.display(),
                 raw.runtime.len(),
-                vk.header.packing.num_values(),
-                vk.header.num_instances
+                vk.statement().packing.num_values(),
+                vk.statement().packing.num_instances(),
+                compiled.model_commitment
             );
             if raw.runtime.len() > 24_576 {
                 println!(
@@ -461,6 +467,32 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Print a verdict (JSON or one line, with the verified outputs) and map it to the exit code.
+fn report_verdict(v: &zkinfer::Verdict, json: bool, artifact_digest: Option<String>) -> ExitCode {
+    if json {
+        let mut j = serde_json::to_value(v).expect("serializable");
+        if let Some(d) = artifact_digest {
+            j["artifact_digest"] = d.into();
+        }
+        println!("{j}");
+    } else if v.valid {
+        let via = artifact_digest.map(|d| format!(" (verifier artifact {d})")).unwrap_or_default();
+        println!("proof is VALID for model commitment {}{via}", v.model_commitment);
+        if let Some(outs) = v.claims.as_ref().and_then(|c| c.rescaled_outputs.as_ref()) {
+            for (i, o) in outs.iter().enumerate() {
+                let shown: Vec<String> = o.iter().take(10).map(|x| format!("{x:.4}")).collect();
+                println!("proven output {i}: [{}{}]", shown.join(", "), if o.len() > 10 { ", ..." } else { "" });
+            }
+        }
+    } else {
+        println!("proof is INVALID: {}", v.reason.as_deref().unwrap_or("rejected"));
+    }
+    if let Some(w) = &v.warning {
+        eprintln!("warning: {w}");
+    }
+    if v.valid { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn evm_err(msg: String) -> zkinfer::Error {

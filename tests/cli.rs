@@ -176,12 +176,22 @@ fn prove_and_verify_exit_codes() {
     let verify = ["verify", "--proof-path", "proof.json", "--settings-path", "settings.json", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--json"];
     let v: serde_json::Value = serde_json::from_str(&ok(&verify, dir)).unwrap();
     assert_eq!(v["valid"], true);
+    // The verdict reports the proven outputs (those of the witness) and the binding.
+    let w: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("witness.json")).unwrap()).unwrap();
+    assert_eq!(v["outputs"], w["outputs"]);
+    assert_eq!(v["binding"], format!("0x{:064x}", 0x2a));
+    let commitment = v["model_commitment"].as_str().unwrap().to_string();
+    let pinned = |c: &str| zk(&["verify", "--proof-path", "proof.json", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--model-commitment", c], dir).status.code();
+    assert_eq!(pinned(&commitment), Some(0));
+    assert_eq!(pinned(&format!("0x{}", "11".repeat(32))), Some(1), "a proof for another model commitment passed --model-commitment");
 
     // The verifier artifact: verification without the verifying key or the SRS.
     let out = ok(&["create-evm-vka", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--vka-path", "vka.json"], dir);
     assert!(out.contains("digest 0x"), "{out}");
     let v: serde_json::Value = serde_json::from_str(&ok(&["verify-vka", "--proof-path", "proof.json", "--vka-path", "vka.json", "--json"], dir)).unwrap();
     assert_eq!(v["valid"], true);
+    assert_eq!(v["model_commitment"], commitment.as_str());
+    assert!(v["artifact_digest"].as_str().unwrap().starts_with("0x"));
     std::fs::write(dir.join("junk.json"), "{}").unwrap();
     let err = fails(&["verify-vka", "--proof-path", "proof.json", "--vka-path", "junk.json"], dir);
     assert!(err.contains("not a zkinfer verifier artifact"), "{err}");

@@ -23,7 +23,7 @@ fn proven_from(c: zkinfer::CompiledModel, w: zkinfer::Witness) -> Proven {
     let srs = common::srs(c.settings.run_args.logrows);
     let (pk, vk) = zkinfer::setup(&c, &srs).unwrap();
     let p = zkinfer::prove(&c, &w, &pk, &srs, Binding::from(5)).unwrap();
-    Proven { sol: CompiledVerifier::new(&verifier_file(&srs, &vk.key, &vk.header.packing)).unwrap(), instances: p.instances().unwrap(), proof: p.proof_bytes().unwrap() }
+    Proven { sol: CompiledVerifier::new(&verifier_file(&srs, &vk)).unwrap(), instances: p.instances().unwrap(), proof: p.proof_bytes().unwrap() }
 }
 
 fn anvil() -> Anvil {

@@ -43,15 +43,15 @@ fn prove_and_tamper(name: &str, r: &Run) {
     let dir = tempfile::tempdir().unwrap();
     vka.save(&dir.path().join("vka.json")).unwrap();
     let vka = zkinfer::verifier::vka::VerifierArtifact::load(&dir.path().join("vka.json")).unwrap();
-    assert!(vka.verify(&proof).unwrap(), "{name}: artifact rejects the valid proof");
-    assert!(!vka.verify(&bad).unwrap(), "{name}: artifact accepts a tampered proof");
+    assert!(vka.verify(&proof).unwrap().valid, "{name}: artifact rejects the valid proof");
+    assert!(!vka.verify(&bad).unwrap().valid, "{name}: artifact accepts a tampered proof");
     // Each public value changed by one: the first (input or output) and the binding (last).
     for i in [0, proof.instances.len() - 1] {
         let mut bad = proof.clone();
         let x = zkinfer::prover::artifacts::fr_from_hex(&bad.instances[i]).unwrap() + Binding::one();
         bad.instances[i] = fr_to_hex(&x);
         assert!(!zkinfer::verify(&bad, &r.vk, &r.srs).unwrap().valid, "{name}: tampered instance {i} accepted");
-        assert!(!vka.verify(&bad).unwrap(), "{name}: artifact accepts tampered instance {i}");
+        assert!(!vka.verify(&bad).unwrap().valid, "{name}: artifact accepts tampered instance {i}");
     }
     // An instance at or above the field modulus is an input error, not a verdict.
     let mut bad = proof.clone();
@@ -96,14 +96,14 @@ fn keys_and_witnesses_of_other_models_are_refused() {
     let proof = zkinfer::prove(&a.compiled, &a.witness, &a.pk, &a.srs, Binding::zero()).unwrap();
     assert!(!zkinfer::verify(&proof, &b.vk, &b.srs).map(|v| v.valid).unwrap_or(false));
     let other = zkinfer::verifier::vka::VerifierArtifact::new(&b.vk, &b.srs);
-    assert!(!matches!(other.verify(&proof), Ok(true)), "another model's artifact accepted the proof");
+    assert!(!matches!(other.verify(&proof), Ok(v) if v.valid), "another model's artifact accepted the proof");
     let own = zkinfer::verifier::vka::VerifierArtifact::new(&a.vk, &a.srs);
     assert_ne!(own.digest(), other.digest());
     assert_eq!(own.digest(), zkinfer::verifier::vka::VerifierArtifact::new(&a.vk, &a.srs).digest(), "digest must be deterministic");
 }
 
-/// Hashed params: the proof carries the params' Poseidon hash, the model commitment covers it,
-/// and a proof whose params hash is changed is rejected.
+/// Hashed params: the proof carries the params' Poseidon hash, the statement (and so the model
+/// commitment) records it, and a proof whose params hash is changed is rejected.
 #[test]
 fn hashed_visibilities_prove_and_verify() {
     use Visibility::*;
@@ -113,11 +113,12 @@ fn hashed_visibilities_prove_and_verify() {
         prove_and_tamper(&format!("digits_mlp {input:?}/{param:?}/{output:?}"), &r);
         let proof = zkinfer::prove(&r.compiled, &r.witness, &r.pk, &r.srs, Binding::zero()).unwrap();
         let ph = zkinfer::prover::params_hash(&r.compiled).expect("hashed params");
-        let i = r.vk.header.params_hash_instance.expect("params hash instance");
+        let i = r.vk.statement().packing.params_hash_value().expect("params hash value");
         assert_eq!(proof.instances[i], fr_to_hex(&ph));
-        let commitment = format!("0x{}", r.vk.commitment(Some(&ph)).iter().map(|b| format!("{b:02x}")).collect::<String>());
-        assert_eq!(proof.model_commitment, commitment);
-        assert_ne!(r.vk.commitment(Some(&ph)), r.vk.commitment(None));
+        assert_eq!(r.vk.statement().params_hash.as_deref(), Some(fr_to_hex(&ph).as_str()));
+        assert_eq!(proof.model_commitment, zkinfer::prover::commitment_hex(&r.vk.commitment()));
+        let v = zkinfer::verify(&proof, &r.vk, &r.srs).unwrap();
+        assert_eq!(v.claims.unwrap().params_hash, Some(fr_to_hex(&ph)));
     }
 }
 

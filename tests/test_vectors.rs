@@ -24,9 +24,10 @@ fn digits_mlp_commitment_vector() {
     assert_eq!((c.settings.run_args.logrows, c.settings.run_args.num_inner_cols), (12, 1));
     let srs = zkinfer::prover::gen_srs_seeded(12, 0);
     let (_, vk) = zkinfer::setup(&c, &srs).unwrap();
-    let commitment: String = vk.commitment(None).iter().map(|b| format!("{b:02x}")).collect();
-    eprintln!("commitment 0x{commitment}");
-    assert_eq!(format!("0x{commitment}"), DIGITS_MLP_COMMITMENT);
+    let commitment = zkinfer::prover::commitment_hex(&vk.commitment());
+    eprintln!("commitment {commitment}\nstatement bytes 0x{}", hex::encode(vk.statement().encode()));
+    assert_eq!(hex::encode(vk.statement().encode()), DIGITS_MLP_STATEMENT);
+    assert_eq!(commitment, DIGITS_MLP_COMMITMENT);
 }
 
 const VECTORS: [&str; 4] = [
@@ -35,4 +36,5 @@ const VECTORS: [&str; 4] = [
     "0x090e96890a48999bf3a7be9f6ad0d759dd8345e52cb8e818c21e51b869d578ae",
     "0x247a0c996c85d3f77b550f6a4c028994c75c97736bac32b5b0ed2772322a7d65",
 ];
-const DIGITS_MLP_COMMITMENT: &str = "0x9ac4972b2fdec8ca589b191943245a212fa090a003f028633561ac01778b2749";
+const DIGITS_MLP_STATEMENT: &str = "000000010000030000000001000000040000000100000004fffffffffffffe0000000000000001ff0000000a00000019000000030000000000000000400104000000000000000a010600000000000000010000";
+const DIGITS_MLP_COMMITMENT: &str = "0x94c3fb26d50a1213966e53a3d0710bdfa614e074a8756c7695318f19f0ab4baf";

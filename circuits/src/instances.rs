@@ -23,10 +23,50 @@ use serde::{Deserialize, Serialize};
 use zkinfer_onnx::quant::QGraph;
 use zkinfer_onnx::settings::Visibility;
 
-/// A run of consecutive public values: packed (chunks of `per_element` values per instance) or
-/// one value per instance.
+/// What a run of public values is. Indices count model inputs, params and outputs in graph order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The values of public model input `i`.
+    Input(usize),
+    /// The Poseidon hash of hashed model input `i`.
+    InputHash(usize),
+    /// The values of public param tensor `i`.
+    Param(usize),
+    /// The Poseidon hash of all params (hashed params).
+    ParamsHash,
+    /// The values of public model output `i`.
+    Output(usize),
+    /// The Poseidon hash of hashed model output `i`.
+    OutputHash(usize),
+    /// The binding value (request / operator), always last.
+    Binding,
+}
+
+impl Role {
+    /// Its code in the model commitment's encoding (README, "Model commitment").
+    pub fn code(&self) -> (u8, u32) {
+        match *self {
+            Role::Input(i) => (0, i as u32),
+            Role::InputHash(i) => (1, i as u32),
+            Role::Param(i) => (2, i as u32),
+            Role::ParamsHash => (3, 0),
+            Role::Output(i) => (4, i as u32),
+            Role::OutputHash(i) => (5, i as u32),
+            Role::Binding => (6, 0),
+        }
+    }
+    /// A single field element (hash or binding) rather than tensor values.
+    pub fn is_single(&self) -> bool {
+        matches!(self, Role::InputHash(_) | Role::ParamsHash | Role::OutputHash(_) | Role::Binding)
+    }
+}
+
+/// A run of consecutive public values with one role: packed (chunks of `per_element` values per
+/// instance) or one value per instance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Segment {
+    pub role: Role,
     pub len: usize,
     pub packed: bool,
 }
@@ -71,19 +111,20 @@ impl InstancePacking {
         let width = pack_width(lo, hi);
         let numel = |id: usize| g.values[id].shape.iter().product::<usize>();
         let mut segments = Vec::new();
-        let tensors = |v: Visibility, sizes: Vec<usize>, packable: bool, segments: &mut Vec<Segment>| match v {
-            Visibility::Public => segments.extend(sizes.into_iter().map(|len| Segment { len, packed: packable })),
-            Visibility::Hashed => segments.extend(sizes.into_iter().map(|_| Segment { len: 1, packed: false })),
+        type Roles = (fn(usize) -> Role, fn(usize) -> Role);
+        let tensors = |v: Visibility, sizes: Vec<usize>, packable: bool, (values, hash): Roles, segments: &mut Vec<Segment>| match v {
+            Visibility::Public => segments.extend(sizes.into_iter().enumerate().map(|(i, len)| Segment { role: values(i), len, packed: packable })),
+            Visibility::Hashed => segments.extend((0..sizes.len()).map(|i| Segment { role: hash(i), len: 1, packed: false })),
             _ => {}
         };
-        tensors(vis.input, g.inputs.iter().map(|&i| numel(i)).collect(), true, &mut segments);
+        tensors(vis.input, g.inputs.iter().map(|&i| numel(i)).collect(), true, (Role::Input, Role::InputHash), &mut segments);
         if vis.param == Visibility::Hashed {
-            segments.push(Segment { len: 1, packed: false });
+            segments.push(Segment { role: Role::ParamsHash, len: 1, packed: false });
         } else {
-            tensors(vis.param, g.consts.iter().map(|c| c.data.len()).collect(), params_packable(g), &mut segments);
+            tensors(vis.param, g.consts.iter().map(|c| c.data.len()).collect(), params_packable(g), (Role::Param, |_| Role::ParamsHash), &mut segments);
         }
-        tensors(vis.output, g.outputs.iter().map(|&i| numel(i)).collect(), true, &mut segments);
-        segments.push(Segment { len: 1, packed: false });
+        tensors(vis.output, g.outputs.iter().map(|&i| numel(i)).collect(), true, (Role::Output, Role::OutputHash), &mut segments);
+        segments.push(Segment { role: Role::Binding, len: 1, packed: false });
         InstancePacking { lo, hi, width, per_element: per_element(width), segments }
     }
 
@@ -97,6 +138,52 @@ impl InstancePacking {
         self.segments.iter().map(|s| s.instances(self.per_element)).sum()
     }
 
+    /// The public values of the first segment with `role` (a range of value indices).
+    pub fn values_of(&self, role: Role) -> Option<std::ops::Range<usize>> {
+        let mut at = 0;
+        for s in &self.segments {
+            if s.role == role {
+                return Some(at..at + s.len);
+            }
+            at += s.len;
+        }
+        None
+    }
+
+    /// Index of the params' Poseidon hash among the public values (hashed params only).
+    pub fn params_hash_value(&self) -> Option<usize> {
+        self.values_of(Role::ParamsHash).map(|r| r.start)
+    }
+
+    /// Index of the binding among the public values (the last one).
+    pub fn binding_value(&self) -> usize {
+        self.num_values() - 1
+    }
+
+    /// Check the packing is well formed, so that reading it cannot misplace a value: a positive
+    /// range whose width and chunk size follow from it, hashes and the binding one unpacked value
+    /// each, no role twice, exactly one binding and it comes last.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.lo > self.hi || self.width != pack_width(self.lo, self.hi) || self.per_element != per_element(self.width) {
+            return Err(format!("inconsistent packing range [{}, {}] / width {} / {} per element", self.lo, self.hi, self.width, self.per_element));
+        }
+        for (i, s) in self.segments.iter().enumerate() {
+            if s.len == 0 || (s.role.is_single() && (s.len != 1 || s.packed)) {
+                return Err(format!("malformed public-value segment {i}: {s:?}"));
+            }
+            if self.segments[..i].iter().any(|t| t.role == s.role) {
+                return Err(format!("public-value role {:?} appears twice", s.role));
+            }
+            if (s.role == Role::Binding) != (i + 1 == self.segments.len()) {
+                return Err("the binding must be the last public value, exactly once".into());
+            }
+        }
+        if self.segments.is_empty() {
+            return Err("no public values (the binding is always one)".into());
+        }
+        Ok(())
+    }
+
     /// First instance of each segment.
     pub fn instance_starts(&self) -> Vec<usize> {
         let mut at = 0;
@@ -107,20 +194,6 @@ impl InstancePacking {
                 at - s.instances(self.per_element)
             })
             .collect()
-    }
-
-    /// The public value held alone by `instance` (an unpacked segment), if any.
-    pub fn value_index(&self, instance: usize) -> Option<usize> {
-        let (mut v, mut i) = (0, 0);
-        for s in &self.segments {
-            let n = s.instances(self.per_element);
-            if instance < i + n {
-                return (!s.packed).then_some(v + instance - i);
-            }
-            v += s.len;
-            i += n;
-        }
-        None
     }
 
     /// Pack public values into instances; packed values must lie in `[lo, hi]`.
@@ -168,7 +241,8 @@ impl InstancePacking {
 mod tests {
     use super::*;
 
-    fn packing(segments: Vec<Segment>) -> InstancePacking {
+    fn packing(segments: Vec<(Role, usize, bool)>) -> InstancePacking {
+        let segments = segments.into_iter().map(|(role, len, packed)| Segment { role, len, packed }).collect();
         let (lo, hi) = (-8, 7);
         let width = pack_width(lo, hi);
         InstancePacking { lo, hi, width, per_element: per_element(width), segments }
@@ -176,7 +250,8 @@ mod tests {
 
     #[test]
     fn packs_like_the_poseidon_packing_and_checks_the_range() {
-        let p = packing(vec![Segment { len: 70, packed: true }, Segment { len: 1, packed: false }]);
+        let p = packing(vec![(Role::Output(0), 70, true), (Role::Binding, 1, false)]);
+        p.validate().unwrap();
         assert_eq!((p.width, p.per_element), (4, 63));
         let ints: Vec<i64> = (0..70).map(|i| (i % 16) - 8).collect();
         let mut vals: Vec<Fr> = ints.iter().map(|&v| fr(v)).collect();
@@ -186,11 +261,30 @@ mod tests {
         expected.push(fr(123456789));
         assert_eq!(packed, expected);
         assert_eq!(p.num_instances(), 3);
-        assert_eq!((p.value_index(0), p.value_index(1), p.value_index(2), p.value_index(3)), (None, None, Some(70), None));
         vals[5] = fr(8);
         assert_eq!(p.pack(&vals), Err(PackError::OutOfRange { index: 5, lo: -8, hi: 7 }));
         vals[5] = fr(-9);
         assert!(p.pack(&vals).is_err());
         assert_eq!(p.pack(&vals[..3]), Err(PackError::Count { got: 3, expected: 71 }));
+        assert_eq!((p.values_of(Role::Output(0)), p.binding_value(), p.params_hash_value()), (Some(0..70), 70, None));
+    }
+
+    #[test]
+    fn malformed_packings_are_refused() {
+        let ok = packing(vec![(Role::ParamsHash, 1, false), (Role::Output(0), 3, true), (Role::Binding, 1, false)]);
+        ok.validate().unwrap();
+        assert_eq!(ok.params_hash_value(), Some(0));
+        for bad in [
+            vec![(Role::Output(0), 3, true), (Role::Binding, 1, false), (Role::ParamsHash, 1, false)],
+            vec![(Role::Output(0), 3, true)],
+            vec![(Role::ParamsHash, 2, false), (Role::Binding, 1, false)],
+            vec![(Role::Output(0), 3, true), (Role::Output(0), 3, true), (Role::Binding, 1, false)],
+            vec![(Role::Binding, 1, false), (Role::Binding, 1, false)],
+        ] {
+            assert!(packing(bad.clone()).validate().is_err(), "{bad:?}");
+        }
+        let mut p = ok.clone();
+        p.width += 1;
+        assert!(p.validate().is_err());
     }
 }

@@ -13,7 +13,7 @@ pub mod model;
 pub mod poseidon;
 pub mod tables;
 
-pub use instances::{InstancePacking, PackError, Segment};
+pub use instances::{InstancePacking, PackError, Role, Segment};
 pub use model::{count_rows, params_hash, params_packable, public_instances, public_values, required_logrows, CircuitParams, InstanceLayout, ModelCircuit, Visibilities};
 
 use zkinfer_onnx::quant::{QGraph, QOp};

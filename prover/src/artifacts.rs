@@ -9,6 +9,10 @@
 //! Poseidon hash per tensor when hashed — one for all params), then the binding value. The
 //! circuit's instance column holds them packed (`zkinfer_circuits::instances`); verifiers pack
 //! them. `outputs` and `rescaled_outputs` are filled only when outputs are public.
+//!
+//! `binding`, `outputs` and `rescaled_outputs` repeat what the public values say, for readers;
+//! verifiers check they agree exactly (`rescaled_outputs[i] = outputs[i] / 2^scale`) and reject
+//! the proof otherwise. They may be absent (then nothing is claimed beyond the public values).
 
 use crate::error::{ProverError, Result};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -23,8 +27,11 @@ pub struct ProofArtifact {
     pub version: u32,
     pub instances: Vec<String>,
     pub proof: String,
+    #[serde(default)]
     pub binding: String,
+    #[serde(default)]
     pub outputs: Vec<Vec<i64>>,
+    #[serde(default)]
     pub rescaled_outputs: Vec<Vec<f64>>,
     pub model_commitment: String,
     pub logrows: u32,

@@ -1,42 +1,38 @@
 //! Key generation and key files. A key file is
 //! `b"ZKINFER\0"`, a kind byte (`b'v'` / `b'p'`), a `u32` format version, a `u32` header length,
 //! a JSON [`KeyHeader`], then halo2's own serialization of the key. The header's
-//! `circuit_digest` binds the key to one compiled model (graph, scales, visibilities, lanes), so a
-//! key for another model is refused before any cryptography runs.
+//! `circuit_digest` binds a proving key to one compiled model (graph, scales, visibilities,
+//! lanes), so a key for another model is refused before any cryptography runs. Everything a
+//! verifier reads from the header is the [`Statement`], which the model commitment binds
+//! together with the key (see [`crate::statement`]); nothing else in it is trusted.
 
 use crate::error::{ProverError, Result};
 use crate::{ProvingKey, Srs, VerifyingKey};
 use halo2_proofs::plonk::{keygen_pk, keygen_vk_custom};
 use halo2_proofs::SerdeFormat;
+use crate::statement::{model_commitment, Statement};
+use halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 use sha3::{Digest, Keccak256};
 use std::path::Path;
 use std::sync::Arc;
-use zkinfer_circuits::{CircuitParams, InstancePacking, ModelCircuit, Visibilities};
-use halo2_proofs::halo2curves::bn256::Fr;
+use zkinfer_circuits::{ModelCircuit, Visibilities};
 use zkinfer_onnx::settings::Visibility;
 use zkinfer_onnx::artifacts::CompiledModel;
 
 const MAGIC: &[u8; 8] = b"ZKINFER\0";
-/// Bumped whenever the circuit's layout changes (3: session 3's single lookup argument, `public`
-/// gate and one output column): a key of another layout is refused by version, not by a failure
-/// deep in proving.
-const KEY_VERSION: u32 = 3;
+/// Bumped whenever the circuit's layout or the header changes (3: session 3's single lookup
+/// argument, `public` gate and one output column; 4: the header is the [`Statement`] the model
+/// commitment binds): a key of another format is refused by version, not by a failure deep in
+/// proving or, worse, a verifier reading an unbound header.
+const KEY_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyHeader {
-    /// keccak256 of the compiled graph and the circuit options, hex.
+    /// keccak256 of the compiled graph and the circuit options, hex (checked by the prover only).
     pub circuit_digest: String,
-    pub logrows: u32,
-    /// halo2 configuration parameters of the circuit.
-    pub params: CircuitParams,
-    /// Length of the instance column (public values after packing).
-    pub num_instances: usize,
-    /// How public values are packed into the instance column.
-    pub packing: InstancePacking,
-    /// Index, among the public values, of the params' Poseidon hash (hashed params only).
-    #[serde(default)]
-    pub params_hash_instance: Option<usize>,
+    /// What a verifier reads besides the key; bound by the model commitment.
+    pub statement: Statement,
 }
 
 /// The circuit (without witness) for a compiled model, under its settings.
@@ -54,18 +50,6 @@ pub fn circuit_digest(c: &CompiledModel) -> String {
     hex::encode(h.finalize())
 }
 
-/// The model commitment: keccak256 of the serialized verifying key, followed (hashed params only)
-/// by the params' Poseidon hash as 32 big-endian bytes. The verifying key fixes the architecture
-/// and, with `fixed` params, the weights themselves; with `hashed` params the hash does.
-pub fn model_commitment(vk: &VerifyingKey, params_hash: Option<&Fr>) -> [u8; 32] {
-    let mut h = Keccak256::new();
-    h.update(vk.to_bytes(SerdeFormat::RawBytes));
-    if let Some(p) = params_hash {
-        h.update(hex::decode(&crate::artifacts::fr_to_hex(p)[2..]).expect("hex"));
-    }
-    h.finalize().into()
-}
-
 fn spinner(msg: &str) -> indicatif::ProgressBar {
     let pb = indicatif::ProgressBar::new_spinner();
     pb.set_message(msg.to_string());
@@ -81,16 +65,11 @@ pub fn params_hash(c: &CompiledModel) -> Option<Fr> {
 /// Generate the proving and verifying keys for a compiled model.
 pub fn setup(c: &CompiledModel, srs: &Srs) -> Result<(ProvingKeyFile, VerifyingKeyFile)> {
     let circuit = circuit_for(c)?;
-    let il = circuit.instance_layout();
-    let packing = InstancePacking::new(&c.graph, &circuit.vis);
-    let header = KeyHeader {
-        circuit_digest: circuit_digest(c),
-        logrows: c.settings.run_args.logrows,
-        params: circuit.circuit_params(),
-        num_instances: il.len,
-        params_hash_instance: if c.settings.run_args.param_visibility == Visibility::Hashed { packing.value_index(il.params[0]) } else { None },
-        packing,
-    };
+    let header = KeyHeader { circuit_digest: circuit_digest(c), statement: Statement::of(c, &circuit) };
+    header.statement.validate()?;
+    if let Some(w) = header.statement.warning() {
+        tracing::warn!("{w}");
+    }
     let pb = spinner("setup: generating keys");
     // Selector compression: simple selectors that are never on the same row share fixed columns
     // (within the circuit's degree bound), which saves commitments, proof bytes and EVM gas.
@@ -129,6 +108,7 @@ fn read_key(path: &Path, kind: u8) -> Result<(KeyHeader, Vec<u8>)> {
     }
     let hl = u32::from_le_bytes(bytes[13..17].try_into().unwrap()) as usize;
     let header: KeyHeader = bytes.get(17..17 + hl).and_then(|h| serde_json::from_slice(h).ok()).ok_or_else(|| bad("corrupt header"))?;
+    header.statement.validate().map_err(|e| ProverError::Format(format!("{}: {e}", path.display())))?;
     Ok((header, bytes[17 + hl..].to_vec()))
 }
 
@@ -143,13 +123,20 @@ impl VerifyingKeyFile {
     }
     pub fn load(path: &Path) -> Result<Self> {
         let (header, body) = read_key(path, b'v')?;
-        let key = VerifyingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.params)
+        let key = VerifyingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.statement.circuit)
             .map_err(|e| ProverError::Format(format!("{}: corrupt verifying key: {e}", path.display())))?;
         Ok(VerifyingKeyFile { header, key })
     }
-    /// The model commitment; with hashed params it needs the params hash from a proof's instances.
-    pub fn commitment(&self, params_hash: Option<&Fr>) -> [u8; 32] {
-        model_commitment(&self.key, params_hash)
+    /// The model commitment: the key and the statement (see [`crate::statement`]).
+    pub fn commitment(&self) -> [u8; 32] {
+        model_commitment(&self.key, &self.header.statement)
+    }
+    /// `2^logrows` rows: read from the key itself.
+    pub fn logrows(&self) -> u32 {
+        self.key.get_domain().k()
+    }
+    pub fn statement(&self) -> &Statement {
+        &self.header.statement
     }
 }
 
@@ -164,9 +151,13 @@ impl ProvingKeyFile {
     }
     pub fn load(path: &Path) -> Result<Self> {
         let (header, body) = read_key(path, b'p')?;
-        let key = ProvingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.params)
+        let key = ProvingKey::from_bytes::<ModelCircuit>(&body, SerdeFormat::RawBytes, header.statement.circuit)
             .map_err(|e| ProverError::Format(format!("{}: corrupt proving key: {e}", path.display())))?;
         Ok(ProvingKeyFile { header, key })
+    }
+    /// The model commitment of the key's verifying key and statement.
+    pub fn commitment(&self) -> [u8; 32] {
+        model_commitment(self.key.get_vk(), &self.header.statement)
     }
     /// Refuse a key made for another compiled model.
     pub fn check_model(&self, c: &CompiledModel) -> Result<()> {

@@ -11,11 +11,13 @@ pub mod keys;
 pub mod mock;
 pub mod prove;
 pub mod srs;
+pub mod statement;
 
 pub use artifacts::{ProofArtifact, PROOF_VERSION};
 pub use error::ProverError;
 pub use mock::mock;
-pub use keys::{circuit_for, model_commitment, params_hash, setup, KeyHeader, ProvingKeyFile, VerifyingKeyFile};
+pub use keys::{circuit_for, params_hash, setup, KeyHeader, ProvingKeyFile, VerifyingKeyFile};
+pub use statement::{commitment_hex, model_commitment, Statement};
 pub use prove::prove;
 pub use srs::{gen_srs, gen_srs_seeded, load_srs, save_srs};
 

@@ -2,7 +2,8 @@
 
 use crate::artifacts::{fr_to_hex, ProofArtifact, PROOF_VERSION};
 use crate::error::{ProverError, Result};
-use crate::keys::{circuit_for, model_commitment, ProvingKeyFile};
+use crate::keys::{circuit_for, ProvingKeyFile};
+use crate::statement::commitment_hex;
 use crate::Srs;
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::create_proof;
@@ -42,7 +43,7 @@ pub fn prove(c: &CompiledModel, w: &Witness, pk: &ProvingKeyFile, srs: &Srs, bin
     check_published_outputs(c, &ex.outputs)?;
     let circuit = circuit_for(c)?.with_witness(inputs.clone(), binding);
     let values = public_values(g, &circuit.vis, &inputs, &ex.outputs, binding);
-    let instances = pk.header.packing.pack(&values).map_err(|e| ProverError::Format(format!("{e}; re-calibrate (calibrate-settings)")))?;
+    let instances = pk.header.statement.packing.pack(&values).map_err(|e| ProverError::Format(format!("{e}; re-calibrate (calibrate-settings)")))?;
     let pb = indicatif::ProgressBar::new_spinner();
     pb.set_message("proving");
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -72,7 +73,7 @@ pub fn prove(c: &CompiledModel, w: &Witness, pk: &ProvingKeyFile, srs: &Srs, bin
         binding: fr_to_hex(&binding),
         outputs: outs,
         rescaled_outputs: rescaled,
-        model_commitment: format!("0x{}", hex::encode(model_commitment(pk.key.get_vk(), pk.header.params_hash_instance.map(|i| &values[i])))),
+        model_commitment: commitment_hex(&pk.commitment()),
         logrows: c.settings.run_args.logrows,
     })
 }

@@ -3,9 +3,9 @@
 //!
 //! The generated contract (`Halo2Verifier`, snark-verifier's EVM loader, SHPLONK) has the
 //! verifying key built in and takes raw calldata: every instance as a 32-byte big-endian word,
-//! then the proof bytes; it reverts on an invalid proof. `ZkinferVerifier` wraps it with
-//! `verifyProof(bytes proof, uint256[] instances) returns (bool)`, rejecting instances at or above
-//! the BN254 scalar field modulus.
+//! then the proof bytes; it reverts on an invalid proof and returns the word 1 on a valid one.
+//! `ZkinferVerifier` ([`crate::wrapper`]) wraps it with `verifyProof(bytes proof, uint256[]
+//! values) returns (bool)` and `modelCommitment()`.
 
 use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine};
 use halo2_proofs::poly::commitment::ParamsProver;
@@ -13,7 +13,7 @@ use revm::context::result::{ExecutionResult, Output};
 use revm::context::TxEnv;
 use revm::database::InMemoryDB;
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, Bytes, TxKind};
+use revm::primitives::{Bytes, TxKind};
 use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
 use snark_verifier::loader::evm::EvmLoader;
 use snark_verifier::pcs::kzg::{Bdfg21, KzgAs};
@@ -25,9 +25,13 @@ use std::rc::Rc;
 use zkinfer_circuits::{InstancePacking, PackError};
 use zkinfer_prover::{Srs, VerifyingKey};
 
+pub use crate::wrapper::{statement_of, verifier_file, wrapper_sol};
+pub use revm::primitives::Address;
+
 type Shplonk = KzgAs<Bn256, Bdfg21>;
 
-/// Solidity source of the verifier for `vk` with `num_instances` public values.
+/// Solidity source of the verifier for `vk` with `num_instances` instances, as snark-verifier
+/// generates it (returning nothing on success; [`verifier_file`] patches that).
 pub fn solidity_verifier(srs: &Srs, vk: &VerifyingKey, num_instances: usize) -> String {
     let protocol = compile(srs, vk, Config::kzg().with_num_instance(vec![num_instances]));
     let dk = (srs.get_g()[0], srs.g2(), srs.s_g2()).into();
@@ -39,136 +43,6 @@ pub fn solidity_verifier(srs: &Srs, vk: &VerifyingKey, num_instances: usize) -> 
     PlonkVerifier::<Shplonk>::verify(&dk, &protocol, &instances, &proof).expect("verifier program");
     loader.solidity_code()
 }
-
-/// Source of the ABI wrapper around a deployed `Halo2Verifier` for public values packed by
-/// `packing` (see `zkinfer_circuits::instances`): `verifyProof` takes the public values, one
-/// per `uint256` as `proof.json` lists them, checks each is a field element (else reverts), packs
-/// them like the circuit does (a value outside the packed range makes the proof invalid: false),
-/// and calls the verifier with the packed instances and the proof.
-pub fn wrapper_sol(packing: &InstancePacking) -> String {
-    use sha3::Digest;
-    let neg_lo = fr_to_word(&-zkinfer_circuits::field::fr(packing.lo));
-    let mut calls = String::new();
-    let mut at = 0;
-    for seg in &packing.segments {
-        let f = if seg.packed { "_pack" } else { "_copy" };
-        calls.push_str(&format!("        o = {f}(values, {at}, {}, data, o);\n", seg.len));
-        if seg.packed {
-            calls.push_str("        if (o == OUT_OF_RANGE) return false;\n");
-        }
-        at += seg.len;
-    }
-    WRAPPER_TEMPLATE
-        .replace("@NUM_VALUES@", &packing.num_values().to_string())
-        .replace("@NUM_INSTANCES@", &packing.num_instances().to_string())
-        .replace("@NEG_LO@", &format!("0x{}", hex::encode(neg_lo)))
-        .replace("@SPAN@", &(packing.hi - packing.lo).to_string())
-        .replace("@WIDTH@", &packing.width.to_string())
-        .replace("@PER@", &packing.per_element.to_string())
-        .replace("@LO@", &packing.lo.to_string())
-        .replace("@HI@", &packing.hi.to_string())
-        .replace("@CALLS@", calls.trim_end())
-        .replace("@ERR_SELECTOR@", &format!("0x{}", hex::encode(&sha3::Keccak256::digest(b"InstanceNotInField(uint256)")[..4])))
-}
-
-const WRAPPER_TEMPLATE: &str = r#"// SPDX-License-Identifier: MIT
-pragma solidity ^0.8.19;
-
-/// ABI entry point for a zkinfer proof verifier generated for one verifying key.
-/// Public values are packed into @NUM_INSTANCES@ instances as the circuit packs them: runs of
-/// values in [@LO@, @HI@] become sum_j (v_j - lo) * 2^(@WIDTH@ * (n - 1 - j)), @PER@ per instance.
-contract ZkinferVerifier {
-    uint256 internal constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    uint256 internal constant NUM_VALUES = @NUM_VALUES@;
-    uint256 internal constant NUM_INSTANCES = @NUM_INSTANCES@;
-    /// -lo mod p, so that addmod(v, NEG_LO, p) = v - lo.
-    uint256 internal constant NEG_LO = @NEG_LO@;
-    /// hi - lo: the largest packed slot.
-    uint256 internal constant SPAN = @SPAN@;
-    uint256 internal constant WIDTH = @WIDTH@;
-    uint256 internal constant PER = @PER@;
-    uint256 internal constant OUT_OF_RANGE = 0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff;
-    address public immutable halo2Verifier;
-
-    /// Public value `index` is not below the BN254 scalar field modulus.
-    error InstanceNotInField(uint256 index);
-
-    constructor(address verifier) {
-        halo2Verifier = verifier;
-    }
-
-    /// True when `proof` is valid for the public values `values`; false when the proof is
-    /// rejected or a packed value lies outside its range. Reverts when a value is not a field
-    /// element or the count is wrong.
-    function verifyProof(bytes calldata proof, uint256[] calldata values) external view returns (bool) {
-        require(values.length == NUM_VALUES, "wrong number of public values");
-        bytes memory data = new bytes(32 * NUM_INSTANCES + proof.length);
-        uint256 o = 0;
-@CALLS@
-        assembly ("memory-safe") {
-            calldatacopy(add(add(data, 32), mul(NUM_INSTANCES, 32)), proof.offset, proof.length)
-        }
-        (bool ok, ) = halo2Verifier.staticcall(data);
-        return ok;
-    }
-
-    /// Copy values v[from..from+n] to instances o.. (unpacked: hashes, the binding).
-    function _copy(uint256[] calldata v, uint256 from, uint256 n, bytes memory data, uint256 o) private pure returns (uint256 out) {
-        assembly ("memory-safe") {
-            let dst := add(add(data, 32), mul(o, 32))
-            for { let i := from } lt(i, add(from, n)) { i := add(i, 1) } {
-                let x := calldataload(add(v.offset, mul(i, 32)))
-                if iszero(lt(x, FIELD_MODULUS)) {
-                    mstore(0, shl(224, @ERR_SELECTOR@))
-                    mstore(4, i)
-                    revert(0, 36)
-                }
-                mstore(dst, x)
-                dst := add(dst, 32)
-            }
-            out := add(o, n)
-        }
-    }
-
-    /// Pack values v[from..from+n] into instances o.. : PER values per instance, each slot
-    /// v - lo in [0, SPAN], first value most significant. Returns OUT_OF_RANGE when a slot
-    /// exceeds SPAN; reverts when a value is not a field element.
-    function _pack(uint256[] calldata v, uint256 from, uint256 n, bytes memory data, uint256 o) private pure returns (uint256 out) {
-        assembly ("memory-safe") {
-            let dst := add(add(data, 32), mul(o, 32))
-            let end := add(from, n)
-            let bad := 0
-            for { let c := from } lt(c, end) { c := add(c, PER) } {
-                let e := add(c, PER)
-                if gt(e, end) { e := end }
-                let acc := 0
-                for { let i := c } lt(i, e) { i := add(i, 1) } {
-                    let x := calldataload(add(v.offset, mul(i, 32)))
-                    if iszero(lt(x, FIELD_MODULUS)) {
-                        mstore(0, shl(224, @ERR_SELECTOR@))
-                        mstore(4, i)
-                        revert(0, 36)
-                    }
-                    let d := addmod(x, NEG_LO, FIELD_MODULUS)
-                    bad := or(bad, gt(d, SPAN))
-                    acc := or(shl(WIDTH, acc), d)
-                }
-                mstore(dst, acc)
-                dst := add(dst, 32)
-            }
-            out := sub(dst, add(data, 32))
-            out := div(out, 32)
-            if bad { out := OUT_OF_RANGE }
-        }
-    }
-
-    function _store(bytes memory data, uint256 o, uint256 x) private pure {
-        assembly ("memory-safe") {
-            mstore(add(add(data, 32), mul(o, 32)), x)
-        }
-    }
-}
-"#;
 
 /// Raw calldata of the generated verifier: instances as 32-byte words, then the proof.
 pub fn encode_calldata(instances: &[Fr], proof: &[u8]) -> Vec<u8> {
@@ -248,23 +122,6 @@ impl Chain for EmbeddedEvm {
     }
 }
 
-/// First line of a verifier file: the packing of its public values, as JSON.
-const PACKING_TAG: &str = "// zkinfer-packing: ";
-
-/// The Solidity file `create-evm-verifier` writes: a first line recording the packing of the
-/// public values (read back by [`packing_of`]), the generated verifier and the ABI wrapper.
-pub fn verifier_file(srs: &Srs, vk: &VerifyingKey, packing: &InstancePacking) -> String {
-    let wrapper = wrapper_sol(packing).replace("// SPDX-License-Identifier: MIT\n", "");
-    let tag = serde_json::to_string(packing).expect("serializable");
-    format!("{PACKING_TAG}{tag}\n{}\n{}", solidity_verifier(srs, vk, packing.num_instances()), wrapper)
-}
-
-/// The packing recorded in a file from [`verifier_file`].
-pub fn packing_of(sol: &str) -> Result<InstancePacking, String> {
-    let line = sol.lines().find_map(|l| l.strip_prefix(PACKING_TAG)).ok_or("not a zkinfer verifier file (no `// zkinfer-packing:` line); regenerate it with create-evm-verifier")?;
-    serde_json::from_str(line).map_err(|e| format!("bad `// zkinfer-packing:` line: {e}"))
-}
-
 /// Gas and size figures of one EVM verification.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct EvmReport {
@@ -313,24 +170,28 @@ pub struct Deployed {
     pub runtime_bytes: usize,
     /// How the wrapper packs public values into the verifier's instances.
     pub packing: InstancePacking,
+    /// The model commitment the wrapper reports.
+    pub model_commitment: String,
 }
 
-/// A verifier file compiled (one compiler run): both contracts and the packing it records.
+/// A verifier file compiled (one compiler run): both contracts, the packing and the model
+/// commitment it records.
 #[derive(Clone, Debug)]
 pub struct CompiledVerifier {
     pub verifier: crate::solc::Compiled,
     pub wrapper: crate::solc::Compiled,
     pub packing: InstancePacking,
+    pub model_commitment: String,
 }
 
 impl CompiledVerifier {
     /// Compile `sol`, a file from [`verifier_file`].
     pub fn new(sol: &str) -> Result<CompiledVerifier, String> {
-        let packing = packing_of(sol)?;
+        let (st, model_commitment) = statement_of(sol)?;
         let mut c = crate::solc::compile_contracts("Verifier.sol", sol, &["Halo2Verifier", "ZkinferVerifier"])?;
         let wrapper = c.pop().expect("two contracts");
         let verifier = c.pop().expect("two contracts");
-        Ok(CompiledVerifier { verifier, wrapper, packing })
+        Ok(CompiledVerifier { verifier, wrapper, packing: st.packing, model_commitment })
     }
 
     /// Runtime size of `Halo2Verifier`.
@@ -343,12 +204,22 @@ impl CompiledVerifier {
 /// address as its constructor argument).
 pub fn deploy_verifier(chain: &mut dyn Chain, c: &CompiledVerifier) -> Result<Deployed, String> {
     let (verifier, deploy_gas) = chain.deploy(c.verifier.bytecode.clone())?;
+    let (wrapper, _) = deploy_wrapper(chain, c, verifier)?;
+    Ok(Deployed { verifier, wrapper, deploy_gas, runtime_bytes: c.runtime_bytes(), packing: c.packing.clone(), model_commitment: c.model_commitment.clone() })
+}
+
+/// Deploy the `ZkinferVerifier` wrapper of `c` over the contract at `verifier`.
+pub fn deploy_wrapper(chain: &mut dyn Chain, c: &CompiledVerifier, verifier: Address) -> Result<(Address, u64), String> {
     let mut code = c.wrapper.bytecode.clone();
-    let mut a = [0u8; 32];
-    a[12..].copy_from_slice(verifier.as_slice());
-    code.extend(a);
-    let (wrapper, _) = chain.deploy(code)?;
-    Ok(Deployed { verifier, wrapper, deploy_gas, runtime_bytes: c.runtime_bytes(), packing: c.packing.clone() })
+    code.extend(address_word(verifier));
+    chain.deploy(code)
+}
+
+/// An address as an ABI word.
+pub fn address_word(a: Address) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[12..].copy_from_slice(a.as_slice());
+    w
 }
 
 /// Check `proof` with public values `values` against a deployed verifier, raw (with the packed
@@ -360,12 +231,13 @@ pub fn verify_deployed(chain: &mut dyn Chain, d: &Deployed, values: &[Fr], proof
         Err(e) => return Err(e.to_string()),
     };
     let call = if calldata.is_empty() { Call { success: false, gas_used: 0, output: vec![] } } else { chain.call(d.verifier, calldata.clone())? };
+    let raw_valid = call.success && call.output == word(1);
     let abi = chain.call(d.wrapper, verify_proof_calldata(proof, values))?;
-    if call.success != (abi.success && abi.output == word(1)) {
+    if raw_valid != (abi.success && abi.output == word(1)) {
         return Err("the raw verifier and the ABI wrapper disagree".into());
     }
     Ok(EvmReport {
-        valid: call.success,
+        valid: raw_valid,
         deploy_gas: d.deploy_gas,
         verify_gas: call.gas_used,
         verify_abi_gas: abi.gas_used,
@@ -393,11 +265,16 @@ pub struct Acceptance {
     pub tampered_instance_gas: u64,
 }
 
-/// Run the acceptance checks on a deployed verifier: the valid proof is accepted (raw and
-/// `verifyProof` = true); a flipped proof byte and an instance plus one are rejected (raw call
+/// Run the acceptance checks on a deployed verifier: `modelCommitment()` is the file's; the
+/// valid proof is accepted (raw and `verifyProof` = true); a flipped proof byte and an instance plus one are rejected (raw call
 /// reverts, `verifyProof` = false); an instance equal to the field modulus makes `verifyProof`
 /// revert. Errors name the check that failed.
 pub fn acceptance(chain: &mut dyn Chain, d: &Deployed, instances: &[Fr], proof: &[u8]) -> Result<Acceptance, String> {
+    use sha3::Digest;
+    let got = chain.call(d.wrapper, sha3::Keccak256::digest(b"modelCommitment()")[..4].to_vec())?;
+    if !got.success || format!("0x{}", hex::encode(&got.output)) != d.model_commitment {
+        return Err(format!("modelCommitment() returned 0x{}, expected {}", hex::encode(&got.output), d.model_commitment));
+    }
     let valid = verify_deployed(chain, d, instances, proof)?;
     if !valid.valid {
         return Err("the valid proof was rejected".into());
@@ -436,7 +313,7 @@ const FR_MODULUS_BE: [u8; 32] = [
 ];
 
 /// A field element as a big-endian 32-byte EVM word.
-fn fr_to_word(f: &Fr) -> [u8; 32] {
+pub(crate) fn fr_to_word(f: &Fr) -> [u8; 32] {
     use halo2_proofs::halo2curves::ff::PrimeField;
     let mut w: [u8; 32] = f.to_repr().as_ref().try_into().expect("32 bytes");
     w.reverse();

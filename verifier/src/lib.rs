@@ -4,10 +4,13 @@
 //! * [`evm`]: a Solidity verifier per verifying key (snark-verifier's EVM loader), compiled
 //!   offline ([`solc`]) and run in an embedded EVM (revm) or on a JSON-RPC node ([`rpc`], alloy).
 
+pub mod claims;
 pub mod evm;
 pub mod native;
 pub mod rpc;
 pub mod vka;
 pub mod solc;
+pub mod wrapper;
 
-pub use native::{verify, Verdict};
+pub use claims::{Claims, Verdict};
+pub use native::verify;

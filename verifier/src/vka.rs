@@ -1,4 +1,4 @@
-//! Verifier artifacts (`vka.json`, experimental format version 0): the first step toward the
+//! Verifier artifacts (`vka.json`, experimental format version 1): the first step toward the
 //! reusable verifier.
 //!
 //! Today every model gets its own generated Solidity verifier with the verifying key compiled into
@@ -12,10 +12,15 @@
 //!   permutation commitments, the query set, the quotient numerator as one expression over queried
 //!   evaluations, challenges and Lagrange polynomials, the transcript's initial state);
 //! * the KZG deciding key (`[1]₁`, `[1]₂`, `[s]₂` of the SRS);
-//! * how public values are packed into instances, and the model commitment it belongs to.
+//! * the [`Statement`] (how public values are read and packed, the expected params hash) and the
+//!   model commitment of the verifying key it was made from.
 //!
-//! The digest registers the artifact: `keccak256` of its canonical JSON. Not done yet: the binary
-//! encoding the Solidity interpreter will read, and the interpreter itself.
+//! The digest registers the artifact: `keccak256` of its canonical JSON, which covers every field
+//! verification reads. What `verify-vka` trusts is therefore the digest: the artifact is
+//! derived deterministically from the verifying key and the SRS, so anyone holding the key can
+//! regenerate it (`create-evm-vka`) and compare digests, and the commitment recorded in it is
+//! the key's ([`VerifierArtifact::new`] computes it; a proof claiming another is rejected).
+//! Not done yet: the binary encoding the Solidity interpreter will read, and the interpreter.
 
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::poly::commitment::ParamsProver;
@@ -27,25 +32,24 @@ use snark_verifier::util::arithmetic::Domain;
 use snark_verifier::verifier::plonk::{PlonkProtocol, PlonkVerifier};
 use snark_verifier::verifier::SnarkVerifier;
 use std::path::Path;
-use zkinfer_circuits::InstancePacking;
-use zkinfer_prover::{ProofArtifact, ProverError, Srs, VerifyingKeyFile};
+use zkinfer_prover::{commitment_hex, ProofArtifact, ProverError, Srs, Statement, VerifyingKeyFile};
+
+use crate::claims::{check_claims, public_values, Verdict};
 
 type Shplonk = KzgAs<Bn256, Bdfg21>;
 
-/// Format version of `vka.json`.
-pub const VKA_VERSION: u32 = 0;
+/// Format version of `vka.json` (1: the statement replaces the bare packing).
+pub const VKA_VERSION: u32 = 1;
 
 /// Everything needed to verify a model's proofs, without code specific to the model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VerifierArtifact {
     pub version: u32,
-    /// The model commitment of the verifying key this artifact was made from.
+    /// The model commitment of the verifying key and statement this artifact was made from.
     pub model_commitment: String,
     pub logrows: u32,
-    /// Public values → instances (see `zkinfer_circuits::instances`).
-    pub packing: InstancePacking,
-    /// Index, among the public values, of the params' Poseidon hash (hashed params only).
-    pub params_hash_instance: Option<usize>,
+    /// How public values are read and packed, and the params hash (bound by the commitment).
+    pub statement: Statement,
     pub protocol: PlonkProtocol<G1Affine>,
     pub deciding_key: KzgDecidingKey<Bn256>,
 }
@@ -57,17 +61,14 @@ fn format_err(msg: String) -> ProverError {
 impl VerifierArtifact {
     /// The artifact of a verifying key (and the SRS it was made with).
     pub fn new(vk: &VerifyingKeyFile, srs: &Srs) -> VerifierArtifact {
-        let protocol = compile(srs, &vk.key, Config::kzg().with_num_instance(vec![vk.header.num_instances]));
+        let st = vk.statement();
+        let protocol = compile(srs, &vk.key, Config::kzg().with_num_instance(vec![st.packing.num_instances()]));
         let deciding_key = (srs.get_g()[0], srs.g2(), srs.s_g2()).into();
-        let commitment = vk.commitment(None);
         VerifierArtifact {
             version: VKA_VERSION,
-            // With hashed params the full commitment also needs a proof's params hash; the
-            // artifact records the verifying-key part.
-            model_commitment: format!("0x{}", hex::encode(commitment)),
-            logrows: vk.header.logrows,
-            packing: vk.header.packing.clone(),
-            params_hash_instance: vk.header.params_hash_instance,
+            model_commitment: commitment_hex(&vk.commitment()),
+            logrows: vk.logrows(),
+            statement: st.clone(),
             protocol,
             deciding_key,
         }
@@ -91,27 +92,35 @@ impl VerifierArtifact {
             return Err(format_err(format!("{}: verifier artifact version {}, this zkinfer reads {VKA_VERSION}", path.display(), a.version)));
         }
         let d: &Domain<Fr> = &a.protocol.domain;
-        if d.k as u32 != a.logrows || a.protocol.num_instance != vec![a.packing.num_instances()] {
+        a.statement.validate().map_err(|e| format_err(format!("{}: {e}", path.display())))?;
+        if d.k as u32 != a.logrows || a.protocol.num_instance != vec![a.statement.packing.num_instances()] {
             return Err(format_err(format!("{}: inconsistent verifier artifact (domain, instances)", path.display())));
         }
         Ok(a)
     }
 
-    /// Verify `proof` from this artifact alone. `Err` when the proof cannot be checked (wrong
-    /// number of public values, malformed proof file); `Ok(false)` when it is rejected.
-    pub fn verify(&self, proof: &ProofArtifact) -> Result<bool, ProverError> {
-        let values = proof.instances()?;
-        if values.len() != self.packing.num_values() {
-            return Err(format_err(format!("the proof carries {} public values but the artifact expects {}", values.len(), self.packing.num_values())));
-        }
-        if self.params_hash_instance.is_none() && proof.model_commitment != self.model_commitment {
-            return Ok(false);
-        }
-        let Ok(instances) = self.packing.pack(&values) else { return Ok(false) };
+    /// Verify `proof` from this artifact alone, with the same claim checks as the native verifier
+    /// ([`check_claims`]). `Err` when the proof cannot be checked (wrong number of public values,
+    /// malformed proof file); an invalid verdict when it is rejected.
+    pub fn verify(&self, proof: &ProofArtifact) -> Result<Verdict, ProverError> {
+        let st = &self.statement;
+        let values = public_values(proof, st)?;
+        let n = values.len();
+        let (instances, claims) = match check_claims(proof, &values, st, &self.model_commitment, self.logrows) {
+            Ok(x) => x,
+            Err(reason) => return Ok(Verdict::invalid(reason, &self.model_commitment, n, st)),
+        };
         let bytes = proof.proof_bytes()?;
         let mut transcript = EvmTranscript::<G1Affine, snark_verifier::loader::native::NativeLoader, _, _>::new(bytes.as_slice());
         let instances = vec![instances];
-        let Ok(p) = PlonkVerifier::<Shplonk>::read_proof(&self.deciding_key, &self.protocol, &instances, &mut transcript) else { return Ok(false) };
-        Ok(PlonkVerifier::<Shplonk>::verify(&self.deciding_key, &self.protocol, &instances, &p).is_ok())
+        let reject = |why: String| Ok(Verdict::invalid(why, &self.model_commitment, n, st));
+        let p = match PlonkVerifier::<Shplonk>::read_proof(&self.deciding_key, &self.protocol, &instances, &mut transcript) {
+            Ok(p) => p,
+            Err(e) => return reject(format!("malformed proof: {e:?}")),
+        };
+        match PlonkVerifier::<Shplonk>::verify(&self.deciding_key, &self.protocol, &instances, &p) {
+            Ok(_) => Ok(Verdict::valid(claims, &self.model_commitment, n, st)),
+            Err(e) => reject(format!("the proof is rejected: {e:?}")),
+        }
     }
 }
