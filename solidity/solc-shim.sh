@@ -5,7 +5,7 @@ set -euo pipefail
 DIR="$(cd "$(dirname "$0")" && pwd)"
 if [ "${1:-}" = "--version" ]; then
   echo "solc, the solidity compiler commandline interface"
-  echo "Version: 0.8.19+commit.7dd6d404.Linux.g++"
+  echo "Version: 0.8.28+commit.7893614a.Linux.g++"
   exit 0
 fi
 OUT="$(mktemp)"

@@ -38,7 +38,9 @@ pub fn verifier_file(srs: &Srs, vk: &VerifyingKeyFile) -> String {
     let commitment = commitment_hex(&vk.commitment());
     let verifier = solidity_verifier(srs, &vk.key, st.packing.num_instances());
     assert_eq!(verifier.matches(VERIFIER_SUCCESS).count(), 1, "snark-verifier's success path changed: update VERIFIER_SUCCESS");
-    let verifier = verifier.replace(VERIFIER_SUCCESS, VERIFIER_SUCCESS_WORD);
+    // snark-verifier pins `pragma solidity 0.8.19` exactly; any 0.8 compiler from 0.8.19 on
+    // compiles it (the project's is solcjs 0.8.28, which OpenZeppelin 5 needs).
+    let verifier = verifier.replace(VERIFIER_SUCCESS, VERIFIER_SUCCESS_WORD).replace("pragma solidity 0.8.19;", "pragma solidity ^0.8.19;");
     let wrapper = wrapper_sol(st, &commitment).replace("// SPDX-License-Identifier: MIT\n", "");
     let tag = serde_json::to_string(&Tag { model_commitment: commitment, statement: st.clone() }).expect("serializable");
     format!("{STATEMENT_TAG}{tag}\n{verifier}\n{wrapper}")
