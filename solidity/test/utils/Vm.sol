@@ -18,6 +18,23 @@ interface Vm {
     function label(address account, string calldata name) external;
     function getNonce(address account) external view returns (uint64);
     function computeCreateAddress(address deployer, uint256 nonce) external pure returns (address);
+    function getCode(string calldata artifactPath) external view returns (bytes memory);
+    function readFile(string calldata path) external view returns (string memory);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
 }
 
 Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+/// Deploy a compiled artifact by path (e.g. "DigitsMlpVerifier.sol:Halo2Verifier") with
+/// constructor arguments appended: keeps large creation code out of the test contract, whose
+/// own init code must stay under the EIP-3860 limit.
+function deployCode(string memory artifact, bytes memory args) returns (address a) {
+    bytes memory code = abi.encodePacked(vm.getCode(artifact), args);
+    assembly ("memory-safe") {
+        a := create(0, add(code, 32), mload(code))
+    }
+    require(a != address(0), "deployment failed");
+}
