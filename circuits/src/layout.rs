@@ -1,13 +1,19 @@
 //! Cell assignment primitives over one region with absolute rows. The same code runs against a
 //! real halo2 region (keygen, proving, MockProver) or in counting mode (to size the circuit
 //! before any keys exist). Values are `Option<i64>`: known when a witness is present.
+//!
+//! Witness values are computed exactly: in i128 with checked operations, converted back with
+//! `i64::try_from`. A value that does not fit an i64 fails synthesis (it would otherwise wrap
+//! and differ from the field arithmetic the gates check); the reference executor reports such
+//! models as an integer overflow first.
 
 use crate::config::ModelConfig;
 use crate::field::fr;
-use crate::tables::{FnKind, Tables, RANGE_TAG};
+use crate::tables::{FnKind, Table, Tables, RANGE_TAG};
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, Error, Fixed, Selector};
+use std::collections::BTreeSet;
 use zkinfer_onnx::quant::rules::div_round;
 
 /// An assigned advice cell and the integer it holds (when known).
@@ -46,11 +52,30 @@ pub struct ArithOp {
 }
 
 impl ArithOp {
-    fn value(&self) -> Option<i64> {
-        let a = self.a.as_ref().map_or(Some(0), |w| w.value)?;
-        let b = self.b.as_ref().map_or(Some(0), |w| w.value)?;
-        Some(self.cl * a + self.cr * b + self.cm * a * b + self.ck)
+    /// The output's value (`None` without a witness), or an error when it does not fit an i64.
+    fn value(&self) -> Result<Option<i64>, Error> {
+        let (Some(a), Some(b)) = (self.a.as_ref().map_or(Some(0), |w| w.value), self.b.as_ref().map_or(Some(0), |w| w.value)) else {
+            return Ok(None);
+        };
+        let (a, b) = (a as i128, b as i128);
+        let v = (self.cl as i128 * a)
+            .checked_add(self.cr as i128 * b)
+            .and_then(|s| s.checked_add((self.cm as i128 * a).checked_mul(b)?))
+            .and_then(|s| s.checked_add(self.ck as i128));
+        exact(v, "an arith row").map(Some)
     }
+}
+
+/// `v` as an i64, or a synthesis error naming `what` overflowed.
+pub(crate) fn exact(v: Option<i128>, what: &str) -> Result<i64, Error> {
+    v.and_then(|v| i64::try_from(v).ok())
+        .ok_or_else(|| synthesis_error(format!("{what} overflows i64; lower input_scale / param_scale")))
+}
+
+/// The remainder `2n + d − 2d·q` of `floor((2n + d) / 2d) = q`, checked.
+fn remainder(n: i64, d: i64, q: i64) -> Result<i64, Error> {
+    let (n, d, q) = (n as i128, d as i128, q as i128);
+    exact((2 * d).checked_mul(q).and_then(|p| (2 * n + d).checked_sub(p)), "a division remainder")
 }
 
 pub struct Layout<'r, 'c> {
@@ -63,6 +88,11 @@ pub struct Layout<'r, 'c> {
     public: Vec<bool>,
     /// One cell per constant in use, constrained to it by an `arith` row (see [`Layout::const_cell`]).
     consts: std::collections::HashMap<[u8; 32], Cell>,
+    /// When set, collects every known value presented to a function table (table 1, the range
+    /// check, included): the values the circuit checks against the lookup range, one set per
+    /// section the caller starts ([`Layout::start_section`]). Remainder and non-negative range
+    /// tables are not recorded.
+    pub looked_up: Option<Vec<BTreeSet<i64>>>,
 }
 
 fn val(v: Option<i64>) -> Value<Fr> {
@@ -74,7 +104,7 @@ fn val(v: Option<i64>) -> Value<Fr> {
 
 impl<'r, 'c> Layout<'r, 'c> {
     pub fn new(region: Option<&'c mut Region<'r, Fr>>, cfg: &'c ModelConfig, tables: Tables) -> Self {
-        Layout { region, cfg, tables, row: 0, public: vec![], consts: Default::default() }
+        Layout { region, cfg, tables, row: 0, public: vec![], consts: Default::default(), looked_up: None }
     }
 
     pub fn advice(&mut self, col: Column<Advice>, row: usize, v: Option<i64>) -> Wire {
@@ -174,7 +204,8 @@ impl<'r, 'c> Layout<'r, 'c> {
             self.fixed(cfg.cl, row, op.cl);
             self.fixed(cfg.cr, row, op.cr);
             self.fixed(cfg.ck[0], row, op.ck);
-            out.push(self.advice(cfg.o, row, op.value()));
+            let v = op.value()?;
+            out.push(self.advice(cfg.o, row, v));
         }
         Ok(out)
     }
@@ -222,7 +253,7 @@ impl<'r, 'c> Layout<'r, 'c> {
                         _ => unreachable!("mixed fixed and advice weights"),
                     }
                     acc_v = match (acc_v, x.value, w.value()) {
-                        (Some(s), Some(a), Some(b)) => Some(s + a * b),
+                        (Some(s), Some(a), Some(b)) => Some(exact((s as i128).checked_add(a as i128 * b as i128), "a dot-product accumulator")?),
                         _ => None,
                     };
                 }
@@ -245,7 +276,7 @@ impl<'r, 'c> Layout<'r, 'c> {
         let rem_tag = self.tables.rem_tag(d);
         let q = n.value.map(|x| div_round(x as i128, d as i128).expect("d > 0"));
         let r = match (n.value, q) {
-            (Some(x), Some(q)) => Some(2 * x + d - 2 * d * q),
+            (Some(x), Some(q)) => Some(remainder(x, d, q)?),
             _ => None,
         };
         let row = self.take_row();
@@ -270,7 +301,7 @@ impl<'r, 'c> Layout<'r, 'c> {
             _ => None,
         };
         let r = match (n.value, d.value, q) {
-            (Some(x), Some(dv), Some(q)) => Some(2 * x + dv - 2 * dv * q),
+            (Some(x), Some(dv), Some(q)) => Some(remainder(x, dv, q)?),
             _ => None,
         };
         // Divisor row (must precede the quotient row: the gate reads its `o`): o = 1·d.
@@ -295,9 +326,20 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// and `o` wires (the caller constrains `a_0` when `v` comes from elsewhere).
     fn table_row(&mut self, row: usize, tag: u64, v: Option<i64>) -> (Wire, Wire) {
         let cfg = self.cfg;
+        if let (Some(section), Some(x), Table::Fn(_)) = (self.looked_up.as_mut().and_then(|s| s.last_mut()), v, &self.tables.tables[tag as usize - 1]) {
+            section.insert(x);
+        }
         self.fixed(cfg.t, row, tag as i64);
         let o = self.advice(cfg.o, row, v.map(|x| self.tables.eval(tag, x)));
         (self.advice(cfg.a[0], row, v), o)
+    }
+
+    /// Start a new set of recorded lookup-range values (no-op unless recording, see
+    /// [`Layout::looked_up`]).
+    pub fn start_section(&mut self) {
+        if let Some(s) = &mut self.looked_up {
+            s.push(BTreeSet::new());
+        }
     }
 
     /// A row checking the wire `x` against table `tag`; returns its pair (`o`).
@@ -344,11 +386,11 @@ impl<'r, 'c> Layout<'r, 'c> {
                         self.eq_cell(a, *c);
                         self.fixed(cfg.cl, row, 1i64 << w);
                         match (av, v.value) {
-                            (Some(x), Some(y)) => Some(*x * Fr::from(1u64 << w) + fr(y - lo)),
+                            (Some(x), Some(y)) => Some(*x * Fr::from(1u64 << w) + fr(slot(y, lo)?)),
                             _ => None,
                         }
                     }
-                    None => v.value.map(|y| fr(y - lo)),
+                    None => v.value.map(|y| slot(y, lo)).transpose()?.map(fr),
                 };
                 acc = Some((self.advice_fr(cfg.o, row, val), val));
             }
@@ -513,6 +555,11 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 }
 
+/// The packing slot `v − lo`, checked.
+fn slot(v: i64, lo: i64) -> Result<i64, Error> {
+    exact((v as i128).checked_sub(lo as i128), "a packed value")
+}
+
 /// A layout invariant broken (cannot happen for a graph the executor ran): log it and fail
 /// synthesis.
 pub(crate) fn synthesis_error(e: String) -> Error {
@@ -532,5 +579,56 @@ pub fn assign_tables(region: &mut Region<'_, Fr>, cfg: &ModelConfig, t: &Tables)
             region.assign_fixed(cfg.table[2], row, tag * fr(y));
             row += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use halo2_proofs::plonk::ConstraintSystem;
+
+    fn with_layout(f: impl FnOnce(&mut Layout)) {
+        let mut meta = ConstraintSystem::<Fr>::default();
+        let cfg = ModelConfig::configure(&mut meta, 2, false);
+        let mut lay = Layout::new(None, &cfg, Tables::new(-8, 7));
+        f(&mut lay);
+    }
+
+    #[test]
+    fn overflowing_witness_is_an_error_not_a_wrapped_value() {
+        with_layout(|lay| {
+            let x = lay.witnesses(&[Some(1 << 62), Some(3)]);
+            // 2^62·2 = 2^63 does not fit an i64 (it would wrap to −2^63).
+            let dot = lay.dot(&[(x[0].clone(), Elem::K(2)), (x[1].clone(), Elem::K(1))], &Elem::K(0));
+            assert!(matches!(dot, Err(Error::Synthesis)));
+            // A partial sum that overflows fails even if the chain would come back in range.
+            let dot = lay.dot(&[(x[0].clone(), Elem::K(2)), (x[0].clone(), Elem::K(-2))], &Elem::K(0));
+            assert!(matches!(dot, Err(Error::Synthesis)));
+            let ok = lay.dot(&[(x[0].clone(), Elem::K(1)), (x[1].clone(), Elem::K(-5))], &Elem::K(7)).unwrap();
+            assert_eq!(ok.value, Some((1 << 62) - 8));
+            let add = lay.arith(&[ArithOp { a: Some(x[0].clone()), b: Some(x[0].clone()), cl: 1, cr: 1, ..Default::default() }]);
+            assert!(matches!(add, Err(Error::Synthesis)));
+            let prod = lay.arith(&[ArithOp { a: Some(x[0].clone()), b: Some(x[1].clone()), cm: 1, ..Default::default() }]);
+            assert!(matches!(prod, Err(Error::Synthesis)));
+            // The packing slot v − lo of i64::MAX does not fit.
+            let big = lay.witnesses(&[Some(i64::MAX)]);
+            assert!(matches!(lay.pack(&big), Err(Error::Synthesis)));
+        });
+    }
+
+    #[test]
+    fn records_only_lookup_range_tables() {
+        with_layout(|lay| {
+            lay.looked_up = Some(vec![]);
+            lay.start_section();
+            let x = lay.witnesses(&[Some(5), Some(-3), Some(6)]);
+            lay.range_check(&x[0]).unwrap();
+            lay.lookup(&x[1], &FnKind::Abs).unwrap();
+            // The quotient round(6 / 4) = 2 is range-checked; its remainder (0) is checked in the
+            // remainder table [0, 8), which is not a lookup-range table.
+            let q = lay.div(&x[2], 4).unwrap();
+            assert_eq!(q.value, Some(2));
+            assert_eq!(lay.looked_up, Some(vec![BTreeSet::from([5, -3, 2])]));
+        });
     }
 }

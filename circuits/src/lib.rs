@@ -14,7 +14,7 @@ pub mod poseidon;
 pub mod tables;
 
 pub use instances::{InstancePacking, PackError, Role, Segment};
-pub use model::{count_rows, params_hash, params_packable, public_instances, public_values, required_logrows, CircuitParams, InstanceLayout, ModelCircuit, Visibilities};
+pub use model::{count_rows, looked_up_values, params_hash, params_packable, public_instances, public_values, required_logrows, CircuitParams, InstanceLayout, ModelCircuit, Visibilities};
 
 use zkinfer_onnx::quant::{QGraph, QOp};
 use zkinfer_onnx::settings::Visibility;

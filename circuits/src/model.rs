@@ -7,13 +7,14 @@
 use crate::config::ModelConfig;
 use crate::field::fr;
 use crate::instances::{InstancePacking, PackError};
-use crate::layout::{synthesis_error as kerr, assign_tables, ArithOp, Elem, Layout, Wire};
+use crate::layout::{synthesis_error as kerr, assign_tables, exact, ArithOp, Elem, Layout, Wire};
 use crate::tables::{FnKind, Tables};
 use crate::CircuitError;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use ndarray::{ArrayD, IxDyn};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use zkinfer_onnx::ir::Operand;
 use zkinfer_onnx::kernels::{broadcast, linear, reduce, shape, window, Scalar};
@@ -190,14 +191,35 @@ impl Circuit<Fr> for ModelCircuit {
 
 /// Rows the model region and the tables need (counting pass, no halo2 region).
 pub fn count_rows(c: &ModelCircuit) -> Result<(usize, Tables), Error> {
+    let (rows, tables, _) = counting_pass(c, false)?;
+    Ok((rows, tables))
+}
+
+/// The distinct values `c`'s witness presents to lookup-range tables (function tables over the
+/// lookup range, table 1's range check included; not remainder or non-negative range tables),
+/// from a counting pass, per section: entry 0 for the model inputs and params, entry `i + 1` for
+/// node `i` of the graph, the last entry for the published outputs (packed). The reference
+/// executor range-checks the same values ([`zkinfer_onnx::quant::exec::run_collecting`]). The
+/// sets are empty without a witness.
+pub fn looked_up_values(c: &ModelCircuit) -> Result<Vec<BTreeSet<i64>>, Error> {
+    let (_, _, seen) = counting_pass(c, true)?;
+    Ok(seen.unwrap_or_default())
+}
+
+/// Lay `c` out without a halo2 region: rows needed, the tables registered and, when `record`,
+/// the values looked up in lookup-range tables.
+fn counting_pass(c: &ModelCircuit, record: bool) -> Result<(usize, Tables, Option<Vec<BTreeSet<i64>>>), Error> {
     let mut meta = ConstraintSystem::<Fr>::default();
     let p = c.circuit_params();
     let cfg = ModelConfig::configure(&mut meta, p.lanes, p.poseidon);
     let (lo, hi) = c.graph.params.lookup_range;
     let mut lay = Layout::new(None, &cfg, Tables::new(lo, hi));
+    if record {
+        lay.looked_up = Some(Vec::new());
+    }
     build(&mut lay, c)?;
     let rows = lay.row.max(lay.tables.rows());
-    Ok((rows, lay.tables))
+    Ok((rows, lay.tables, lay.looked_up))
 }
 
 /// Smallest `k` whose `2^k` rows hold the circuit (model region, tables, instances, and the rows
@@ -295,6 +317,7 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
     let g = &*c.graph;
     let il = c.instance_layout();
     lay.reserve_public(il.len);
+    lay.start_section();
     let mut ctx = Ctx { lay };
     let mut vals: Vec<Option<ArrayD<Elem>>> = vec![None; g.values.len()];
     for (k, &id) in g.inputs.iter().enumerate() {
@@ -358,6 +381,7 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
                 Operand::Const(k) => params[k].clone(),
             })
             .collect();
+        ctx.lay.start_section();
         let outs = lay_node(&mut ctx, g, node, &ins)?;
         for (&id, t) in node.outputs.iter().zip(outs) {
             if t.shape() != g.values[id].shape.as_slice() {
@@ -366,6 +390,7 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
             vals[id] = Some(t);
         }
     }
+    ctx.lay.start_section();
     for (k, &id) in g.outputs.iter().enumerate() {
         let t = vals[id].clone().expect("outputs computed");
         let wires = ctx.wires(&t)?;
@@ -497,7 +522,7 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
                     (QOp::Add, Elem::W(u), Elem::W(v)) => ArithOp { a: Some(u.clone()), b: Some(v.clone()), cl: 1, cr: 1, ..Default::default() },
                     (QOp::Add, Elem::W(u), Elem::K(k)) | (QOp::Add, Elem::K(k), Elem::W(u)) => ArithOp { a: Some(u.clone()), cl: 1, ck: *k, ..Default::default() },
                     (QOp::Sub, Elem::W(u), Elem::W(v)) => ArithOp { a: Some(u.clone()), b: Some(v.clone()), cl: 1, cr: -1, ..Default::default() },
-                    (QOp::Sub, Elem::W(u), Elem::K(k)) => ArithOp { a: Some(u.clone()), cl: 1, ck: -k, ..Default::default() },
+                    (QOp::Sub, Elem::W(u), Elem::K(k)) => ArithOp { a: Some(u.clone()), cl: 1, ck: exact(Some(-(*k as i128)), "a constant")?, ..Default::default() },
                     (QOp::Sub, Elem::K(k), Elem::W(u)) => ArithOp { a: Some(u.clone()), cl: -1, ck: *k, ..Default::default() },
                     (QOp::Mul, Elem::W(u), Elem::W(v)) => ArithOp { a: Some(u.clone()), b: Some(v.clone()), cm: 1, ..Default::default() },
                     (QOp::Mul, Elem::W(u), Elem::K(k)) | (QOp::Mul, Elem::K(k), Elem::W(u)) => ArithOp { a: Some(u.clone()), cl: *k, ..Default::default() },
@@ -555,7 +580,10 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
             for ((xw, rw), s) in xs.iter().zip(&r).zip(slope.iter()) {
                 match s {
                     // o = r·(2^P - s) + x·s
-                    Elem::K(k) => out.push(ctx.lay.arith(&[ArithOp { a: Some(rw.clone()), b: Some(xw.clone()), cl: p - k, cr: *k, ..Default::default() }])?.remove(0)),
+                    Elem::K(k) => {
+                        let cl = exact(Some(p as i128 - *k as i128), "a PRelu coefficient")?;
+                        out.push(ctx.lay.arith(&[ArithOp { a: Some(rw.clone()), b: Some(xw.clone()), cl, cr: *k, ..Default::default() }])?.remove(0))
+                    }
                     Elem::W(sw) => {
                         let t = ctx.lay.arith(&[ArithOp { a: Some(xw.clone()), b: Some(rw.clone()), cl: 1, cr: -1, ..Default::default() }])?.remove(0);
                         let u = ctx.lay.arith(&[ArithOp { a: Some(t), b: Some(sw.clone()), cm: 1, ..Default::default() }])?.remove(0);

@@ -33,7 +33,7 @@ impl FnKind {
     pub fn eval(&self, x: i64) -> i64 {
         match self {
             FnKind::Relu => x.max(0),
-            FnKind::Abs => x.abs(),
+            FnKind::Abs => x.saturating_abs(),
             FnKind::Clip { lo, hi } => x.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)),
             FnKind::Sign => x.signum(),
             FnKind::IsZero => (x == 0) as i64,

@@ -1,8 +1,14 @@
 //! The integer reference executor: runs a [`QGraph`] on quantized inputs with exactly the
 //! semantics of [`rules`](super::rules). The witness comes from here, and the circuit's outputs
 //! must equal these outputs exactly.
+//!
+//! It range-checks exactly the values the circuit presents to a lookup-range table (see the
+//! [`rules`](super::rules) module docs for the list), so it accepts an input iff the circuit's
+//! lookups can be satisfied; [`run_collecting`] returns the values checked per node, which tests
+//! compare with the circuit's. Sums and products are exact or reported as an overflow
+//! ([`rules::accumulate`]), never saturated.
 
-use super::rules::{self, div_round, lookup, rescale, scale_up, VALUE_LIMIT};
+use super::rules::{self, accumulate, bounded, div_round, lookup, overflowed, rescale, scale_up, OVERFLOW};
 use super::{QGraph, QOp};
 use crate::activation::Activation;
 use crate::data::Sample;
@@ -10,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::ir::Operand;
 use crate::kernels::{broadcast, linear, reduce, shape, window};
 use ndarray::{ArrayD, Axis, IxDyn};
+use std::collections::BTreeSet;
 
 /// What to do when a range-checked value leaves the lookup range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +38,9 @@ pub struct Execution {
     pub max_abs_any: i64,
 }
 
+const OVERFLOW_REASON: &str = "integer overflow; lower input_scale / param_scale";
+
+/// Range checks of one execution; `node` and `op` name the node being evaluated.
 struct Checker<'a> {
     lo: i64,
     hi: i64,
@@ -38,15 +48,31 @@ struct Checker<'a> {
     max_abs: i64,
     node: &'a str,
     op: &'a str,
+    /// The distinct values checked, one set per step (see [`run_collecting`]), when collecting.
+    seen: Option<Vec<BTreeSet<i64>>>,
 }
 
 impl Checker<'_> {
+    /// `v` must lie in the lookup range (the circuit looks it up in a table over it). An
+    /// overflowed value is an overflow error in either mode.
     fn check(&mut self, v: i64) -> Result<()> {
-        self.max_abs = self.max_abs.max(v.saturating_abs());
+        if overflowed(v) {
+            return Err(self.arith(OVERFLOW_REASON));
+        }
+        self.max_abs = self.max_abs.max(v.abs());
+        if let Some(step) = self.seen.as_mut().and_then(|s| s.last_mut()) {
+            step.insert(v);
+        }
         if self.mode == RangeMode::Enforce && (v < self.lo || v > self.hi) {
             return Err(Error::LookupRange { node: self.node.into(), op: self.op.into(), value: v, lo: self.lo, hi: self.hi });
         }
         Ok(())
+    }
+    /// Start the next step's set of checked values (when collecting).
+    fn step(&mut self) {
+        if let Some(s) = &mut self.seen {
+            s.push(BTreeSet::new());
+        }
     }
     fn check_all(&mut self, a: &ArrayD<i64>) -> Result<()> {
         a.iter().try_for_each(|&v| self.check(v))
@@ -84,6 +110,19 @@ pub fn dequantize_outputs(q: &QGraph, outs: &[ArrayD<i64>]) -> Vec<ArrayD<f64>> 
 
 /// Run the quantized graph on quantized inputs.
 pub fn run(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode) -> Result<Execution> {
+    execute(q, inputs, mode, None).map(|(ex, _)| ex)
+}
+
+/// [`run`], also returning the distinct values it range-checked, per step: entry 0 holds the
+/// model inputs, entry `i + 1` the values node `i` of `q.nodes` checks (those the circuit presents
+/// to a lookup-range table while laying the node out). Published outputs, which the circuit
+/// range-checks while packing them, are in [`Execution::outputs`], not in the sets.
+pub fn run_collecting(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode) -> Result<(Execution, Vec<BTreeSet<i64>>)> {
+    let (ex, seen) = execute(q, inputs, mode, Some(Vec::new()))?;
+    Ok((ex, seen.expect("collecting")))
+}
+
+fn execute(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode, seen: Option<Vec<BTreeSet<i64>>>) -> Result<(Execution, Option<Vec<BTreeSet<i64>>>)> {
     let mut vals: Vec<Option<ArrayD<i64>>> = vec![None; q.values.len()];
     for (&id, x) in q.inputs.iter().zip(inputs) {
         if x.shape() != q.values[id].shape.as_slice() {
@@ -98,14 +137,13 @@ pub fn run(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode) -> Result<Execut
         return Err(Error::InputShape { name: "<model>".into(), reason: format!("expected {} inputs, got {}", q.inputs.len(), inputs.len()) });
     }
     let (lo, hi) = q.params.lookup_range;
-    let mut max_checked = 0i64;
+    let mut chk = Checker { lo, hi, mode, max_abs: 0, node: "", op: "input", seen };
+    chk.step();
     // Model inputs are range-checked in the circuit, so a private input cannot be an arbitrary
     // field element.
     for (&id, x) in q.inputs.iter().zip(inputs) {
-        let name = &q.values[id].name;
-        let mut chk = Checker { lo, hi, mode, max_abs: 0, node: name, op: "input" };
+        chk.node = &q.values[id].name;
         chk.check_all(x)?;
-        max_checked = max_checked.max(chk.max_abs);
     }
     let mut max_any = inputs.iter().flat_map(|a| a.iter()).fold(0i64, |m, v| m.max(v.saturating_abs()));
     for node in &q.nodes {
@@ -117,13 +155,13 @@ pub fn run(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode) -> Result<Execut
                 Operand::Const(c) => q.consts[c].data.clone(),
             })
             .collect();
-        let mut chk = Checker { lo, hi, mode, max_abs: 0, node: &node.name, op: &node.onnx_op };
+        (chk.node, chk.op) = (&node.name, &node.onnx_op);
+        chk.step();
         let outs = eval(&node.op, &ins, &mut chk)?;
-        max_checked = max_checked.max(chk.max_abs);
         for (&id, t) in node.outputs.iter().zip(outs) {
             let m = t.iter().fold(0i64, |m, v| m.max(v.saturating_abs()));
-            if m >= VALUE_LIMIT {
-                return Err(chk.arith("integer overflow; lower input_scale / param_scale"));
+            if m >= rules::VALUE_LIMIT {
+                return Err(chk.arith(OVERFLOW_REASON));
             }
             if t.shape() != q.values[id].shape.as_slice() {
                 return Err(Error::invalid(&node.onnx_op, &node.name, format!("produced shape {:?}, expected {:?}", t.shape(), q.values[id].shape)));
@@ -138,8 +176,8 @@ pub fn run(q: &QGraph, inputs: &[ArrayD<i64>], mode: RangeMode) -> Result<Execut
     // sizes the lookup range to cover them (the prover refuses out-of-range published outputs;
     // private outputs may exceed the range, so they are not an error here).
     let max_out = outputs.iter().flat_map(|a| a.iter()).fold(0i64, |m, v| m.max(v.saturating_abs()));
-    let max_checked = max_checked.max(max_out);
-    Ok(Execution { values, outputs, max_abs_checked: max_checked, max_abs_any: max_any })
+    let max_checked = chk.max_abs.max(max_out);
+    Ok((Execution { values, outputs, max_abs_checked: max_checked, max_abs_any: max_any }, chk.seen))
 }
 
 /// Softmax-family lanes: apply `g` to every lane along `axis` (or the flattened trailing axes).
@@ -166,19 +204,42 @@ fn lanes(x: &ArrayD<i64>, axis: usize, flatten: bool, mut g: impl FnMut(&[i64]) 
     Ok(out)
 }
 
-/// One step of a running maximum as the circuit proves it: `d = b - a` (range-checked),
-/// `max = a + relu(d)`.
+/// `a - b`, exact or [`OVERFLOW`].
+fn diff(a: i64, b: i64) -> i64 {
+    bounded(a as i128 - b as i128)
+}
+
+/// One step of a running maximum as the circuit proves it: `d = b - a` (range-checked: the circuit
+/// looks it up in the ReLU table), `max = a + relu(d)`. The operands are not range-checked.
 fn max_step(a: i64, b: i64, c: &mut Checker) -> Result<i64> {
-    let d = b - a;
+    let d = diff(b, a);
     c.check(d)?;
     Ok(a + d.max(0))
 }
 
 /// One step of a running minimum: `d = a - b` (range-checked), `min = a - relu(d)`.
 fn min_step(a: i64, b: i64, c: &mut Checker) -> Result<i64> {
-    let d = a - b;
+    let d = diff(a, b);
     c.check(d)?;
     Ok(a - d.max(0))
+}
+
+/// Sum of `v` as the circuit's accumulator chain computes it (sticky overflow).
+fn sum(v: &[i64]) -> i64 {
+    v.iter().fold(0, |s, &x| accumulate(s, x as i128))
+}
+
+/// `div_round(Σ v, n)` (averages); an overflowed sum stays [`OVERFLOW`].
+fn mean(v: &[i64], n: usize) -> i64 {
+    let s = sum(v);
+    if overflowed(s) { OVERFLOW } else { div_round(s as i128, n as i128).expect("count > 0") }
+}
+
+/// `div_round(n · 2^shift, d)` (`None` for `d = 0`); an overflowing numerator gives [`OVERFLOW`]
+/// (the circuit holds it in a cell before dividing).
+fn div_shifted(n: i64, shift: u32, d: i64) -> Option<i64> {
+    let n = bounded((n as i128) << shift);
+    if overflowed(n) { (d != 0).then_some(OVERFLOW) } else { div_round(n as i128, d as i128) }
 }
 
 /// Maximum of a window or group, folded left to right with [`max_step`].
@@ -188,11 +249,6 @@ fn running_max(v: &[i64], c: &mut Checker) -> Result<i64> {
         m = max_step(m, x, c)?;
     }
     Ok(m)
-}
-
-/// `x` aligned from scale `from` to scale `to`.
-fn align(x: i64, from: u32, to: u32) -> i64 {
-    if from > to { rescale(x, from - to) } else { scale_up(x, to - from) }
 }
 
 fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64>>> {
@@ -210,23 +266,23 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
                 let mut bs = vec![1; y.ndim()];
                 bs[1] = b.len();
                 let b = c.kernel(shape::reshape(b, &bs))?;
-                y = c.kernel(broadcast::zip_with(&y, &b, |&a, &b| a.saturating_add(b)))?;
+                // The circuit's accumulator chain starts at the bias: b + Σ x·w.
+                y = c.kernel(broadcast::zip_with(&y, &b, |&s, &b| if overflowed(s) { OVERFLOW } else { accumulate(b, s as i128) }))?;
             }
             one(y)
         }
-        QOp::Mul => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| a.saturating_mul(b)))?),
-        QOp::Add => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| a.saturating_add(b)))?),
-        QOp::Sub => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| a.saturating_sub(b)))?),
+        QOp::Mul => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| bounded(a as i128 * b as i128)))?),
+        QOp::Add => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| bounded(a as i128 + b as i128)))?),
+        QOp::Sub => one(c.kernel(broadcast::zip_with(x, &ins[1], |&a, &b| diff(a, b)))?),
         QOp::Sum => {
             let mut acc = x.clone();
             for t in &ins[1..] {
-                acc = c.kernel(broadcast::zip_with(&acc, t, |&a, &b| a.saturating_add(b)))?;
+                acc = c.kernel(broadcast::zip_with(&acc, t, |&a, &b| accumulate(a, b as i128)))?;
             }
             one(acc)
         }
         QOp::Max | QOp::Min => {
             let max = matches!(op, QOp::Max);
-            ins.iter().try_for_each(|a| c.check_all(a))?;
             let mut acc = x.clone();
             for t in &ins[1..] {
                 let r = broadcast::try_zip_with(&acc, t, |&a, &b| if max { max_step(a, b, c) } else { min_step(a, b, c) });
@@ -238,7 +294,10 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         QOp::ScaleUp { shift } => one(x.mapv(|v| scale_up(v, *shift))),
         QOp::Rescale { shift } => {
             let y = x.mapv(|v| rescale(v, *shift));
-            c.check_all(&y)?;
+            // A shift of 0 is the identity: the circuit lays out no division, so no check.
+            if *shift > 0 {
+                c.check_all(&y)?;
+            }
             one(y)
         }
         QOp::Relu | QOp::Abs => {
@@ -260,7 +319,7 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         }
         QOp::Div { shift } => {
             c.check_all(&ins[1])?;
-            let r = c.kernel(broadcast::try_zip_with(x, &ins[1], |&a, &b| div_round((a as i128) << shift, b as i128).ok_or(())))?;
+            let r = c.kernel(broadcast::try_zip_with(x, &ins[1], |&a, &b| div_shifted(a, *shift, b).ok_or(())))?;
             let y = r.map_err(|_| c.arith("division by zero"))?;
             c.check_all(&y)?;
             one(y)
@@ -269,31 +328,40 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
             let soft = matches!(op, QOp::Softmax { .. });
             let y = lanes(x, *axis, *flatten, |v| {
                 let m = running_max(v, c)?;
+                let d: Vec<i64> = v.iter().map(|&xi| diff(xi, m)).collect();
                 let mut e = Vec::with_capacity(v.len());
-                for &xi in v {
-                    let d = xi - m;
-                    c.check(d)?;
-                    e.push(lookup(&Activation::Exp, d, *in_scale, *out_scale));
+                for &di in &d {
+                    c.check(di)?;
+                    e.push(lookup(&Activation::Exp, di, *in_scale, *out_scale));
                 }
-                let sum = i64::try_from(e.iter().map(|&v| v as i128).sum::<i128>()).map_err(|_| c.arith("softmax sum overflow"))?;
-                c.check(sum)?;
+                let total = sum(&e);
+                c.check(total)?;
+                let mut out = Vec::with_capacity(v.len());
                 if soft {
-                    let mut out = Vec::with_capacity(v.len());
                     for &ei in &e {
-                        let yi = div_round((ei as i128) << out_scale, sum as i128).ok_or_else(|| c.arith("softmax sum is zero"))?;
+                        let yi = div_shifted(ei, *out_scale, total).ok_or_else(|| c.arith("softmax sum is zero"))?;
                         c.check(yi)?;
                         out.push(yi);
                     }
-                    Ok(out)
                 } else {
-                    let l = lookup(&Activation::Ln, sum, *out_scale, *out_scale);
-                    Ok(v.iter().map(|&xi| align(xi - m, *in_scale, *out_scale) - l).collect())
+                    let l = lookup(&Activation::Ln, total, *out_scale, *out_scale);
+                    for &di in &d {
+                        // Aligning down is a division by 2^(in - out), whose quotient is checked.
+                        let aligned = if in_scale > out_scale {
+                            let a = rescale(di, in_scale - out_scale);
+                            c.check(a)?;
+                            a
+                        } else {
+                            scale_up(di, out_scale - in_scale)
+                        };
+                        out.push(diff(aligned, l));
+                    }
                 }
+                Ok(out)
             })?;
             one(y)
         }
         QOp::MaxPool { window } => {
-            c.check_all(x)?;
             let r = window::pool(x, window, |v, _| running_max(v, c));
             let r = c.kernel(r)?;
             let dim = r.raw_dim();
@@ -301,23 +369,17 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
             one(ArrayD::from_shape_vec(dim, y?).expect("sizes agree"))
         }
         QOp::AveragePool { window, count_include_pad } => {
-            let y = c.kernel(window::pool(x, window, |v, padded| {
-                let n = v.len() + if *count_include_pad { padded } else { 0 };
-                div_round(v.iter().map(|&a| a as i128).sum(), n as i128).expect("window count > 0")
-            }))?;
+            let y = c.kernel(window::pool(x, window, |v, padded| mean(v, v.len() + if *count_include_pad { padded } else { 0 })))?;
             c.check_all(&y)?;
             one(y)
         }
-        QOp::ReduceSum { axes, keepdims } => one(c.kernel(reduce::reduce(x, axes, *keepdims, |g| g.iter().fold(0i64, |a, &b| a.saturating_add(b))))?),
+        QOp::ReduceSum { axes, keepdims } => one(c.kernel(reduce::reduce(x, axes, *keepdims, sum))?),
         QOp::ReduceMean { axes, keepdims } => {
-            let y = c.kernel(reduce::reduce(x, axes, *keepdims, |g| {
-                div_round(g.iter().map(|&a| a as i128).sum(), g.len() as i128).expect("group size > 0")
-            }))?;
+            let y = c.kernel(reduce::reduce(x, axes, *keepdims, |g| mean(g, g.len())))?;
             c.check_all(&y)?;
             one(y)
         }
         QOp::ReduceMax { axes, keepdims } => {
-            c.check_all(x)?;
             let r = reduce::reduce(x, axes, *keepdims, |g| running_max(g, c));
             let r = c.kernel(r)?;
             let dim = r.raw_dim();
@@ -325,14 +387,13 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
             one(ArrayD::from_shape_vec(dim, y?).expect("sizes agree"))
         }
         QOp::ArgMax { axis, keepdims, select_last_index } => {
-            c.check_all(x)?;
-            // The circuit compares every element with the running maximum m: m - x must be in range.
+            // The circuit compares every element with the maximum m by an is-zero lookup of m - x.
             let m = reduce::reduce(x, &[*axis], true, |g| running_max(g, c));
             let m = c.kernel(m)?;
             let dim = m.raw_dim();
             let mv: Result<Vec<i64>> = m.into_iter().collect();
             let m = ArrayD::from_shape_vec(dim, mv?).expect("sizes agree");
-            let diffs = c.kernel(broadcast::zip_with(&m, x, |&a, &b| a - b))?;
+            let diffs = c.kernel(broadcast::zip_with(&m, x, |&a, &b| diff(a, b)))?;
             c.check_all(&diffs)?;
             one(c.kernel(reduce::argmax(x, *axis, *keepdims, *select_last_index))?)
         }
@@ -345,5 +406,90 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         QOp::Tile { repeats } => one(c.kernel(shape::tile(x, repeats))?),
         QOp::Expand { shape: s } => one(c.kernel(shape::expand(x, s))?),
         QOp::Pad { mode, pads, value } => one(c.kernel(shape::pad(x, *mode, pads, *value))?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::{QConst, QNode, QValue, QuantParams};
+
+    /// A graph with one input of `shape` (value 0) and a chain of single-output nodes; node `i`
+    /// writes value `i + 1` of shape `outs[i]`, and the last value is the output.
+    fn graph(shape: &[usize], consts: Vec<ArrayD<i64>>, nodes: Vec<(QOp, Vec<Operand>, Vec<usize>)>, lookup_range: (i64, i64)) -> QGraph {
+        let mut values = vec![QValue { name: "x".into(), shape: shape.to_vec(), scale: 0 }];
+        let mut qnodes = Vec::new();
+        for (i, (op, inputs, out)) in nodes.into_iter().enumerate() {
+            values.push(QValue { name: format!("v{}", i + 1), shape: out, scale: 0 });
+            qnodes.push(QNode { name: format!("n{i}"), onnx_op: op.name().into(), op, inputs, outputs: vec![i + 1] });
+        }
+        QGraph {
+            outputs: vec![values.len() - 1],
+            values,
+            consts: consts.into_iter().map(|data| QConst { data, scale: 0 }).collect(),
+            nodes: qnodes,
+            inputs: vec![0],
+            params: QuantParams { input_scale: 0, param_scale: 0, lookup_range },
+        }
+    }
+
+    fn arr(shape: &[usize], v: &[i64]) -> ArrayD<i64> {
+        ArrayD::from_shape_vec(IxDyn(shape), v.to_vec()).unwrap()
+    }
+
+    fn assert_overflow(r: Result<Execution>) {
+        match r {
+            Err(Error::Arithmetic { reason, .. }) => assert!(reason.contains("integer overflow; lower input_scale / param_scale"), "{reason}"),
+            other => panic!("expected an overflow, got {other:?}"),
+        }
+    }
+
+    const WIDE: (i64, i64) = (-(1 << 62) + 1, (1 << 62) - 1);
+
+    #[test]
+    fn mac_chain_that_overflows_and_comes_back_is_an_overflow() {
+        // 2^61·4 + 2^61·4 + (−2^61)·4: saturating i64 gave MAX, MAX, then MAX + MIN = −1 (accepted,
+        // and not the field value 2^63); the sticky partial sum reports the overflow.
+        let x = arr(&[1, 3], &[1 << 61, 1 << 61, -(1 << 61)]);
+        let g = graph(&[1, 3], vec![arr(&[3, 1], &[4, 4, 4])], vec![(QOp::MatMul, vec![Operand::Value(0), Operand::Const(0)], vec![1, 1])], WIDE);
+        assert_overflow(run(&g, &[x.clone()], RangeMode::Enforce));
+        assert_overflow(run(&g, &[x], RangeMode::Record));
+        // Partial sums 2^61, 2^62 (the limit), 2^61: the true sum is small, the running value overflowed.
+        let x = arr(&[1, 3], &[1 << 61, 1 << 61, -(1 << 61)]);
+        let g = graph(&[1, 3], vec![arr(&[3, 1], &[1, 1, 1])], vec![(QOp::MatMul, vec![Operand::Value(0), Operand::Const(0)], vec![1, 1])], WIDE);
+        assert_overflow(run(&g, &[x], RangeMode::Enforce));
+    }
+
+    #[test]
+    fn sums_overflow_stickily() {
+        let x = arr(&[3], &[1 << 61, 1 << 61, -(1 << 61)]);
+        let reduce = graph(&[3], vec![], vec![(QOp::ReduceSum { axes: vec![0], keepdims: false }, vec![Operand::Value(0)], vec![])], WIDE);
+        assert_overflow(run(&reduce, &[x.clone()], RangeMode::Enforce));
+        let mean = graph(&[3], vec![], vec![(QOp::ReduceMean { axes: vec![0], keepdims: false }, vec![Operand::Value(0)], vec![])], WIDE);
+        assert_overflow(run(&mean, &[x], RangeMode::Enforce));
+        let (a, b) = (Operand::Const(0), Operand::Const(1));
+        let sum = graph(&[1], vec![arr(&[1], &[1 << 61]), arr(&[1], &[-(1 << 61)])], vec![(QOp::Sum, vec![Operand::Value(0), a, b], vec![1])], WIDE);
+        assert_overflow(run(&sum, &[arr(&[1], &[1 << 61])], RangeMode::Enforce));
+        assert_eq!(run(&sum, &[arr(&[1], &[5])], RangeMode::Enforce).unwrap().outputs[0], arr(&[1], &[5]));
+    }
+
+    #[test]
+    fn range_checks_follow_the_circuit() {
+        // Max of an out-of-range operand (8·2 = 16 > 7) with 20: only the difference 20 − 16 = 4
+        // is looked up in the circuit, so only it (and the model input) is checked.
+        let g = graph(
+            &[1],
+            vec![arr(&[1], &[20])],
+            vec![(QOp::ScaleUp { shift: 3 }, vec![Operand::Value(0)], vec![1]), (QOp::Max, vec![Operand::Value(1), Operand::Const(0)], vec![1])],
+            (-8, 7),
+        );
+        let (ex, seen) = run_collecting(&g, &[arr(&[1], &[2])], RangeMode::Enforce).unwrap();
+        assert_eq!(ex.outputs[0], arr(&[1], &[20]));
+        assert_eq!(seen, [BTreeSet::from([2]), BTreeSet::new(), BTreeSet::from([4])]);
+        // Rescale by 0 lays out nothing; by 1 its quotients are range-checked.
+        let rescale = |shift| graph(&[2], vec![], vec![(QOp::Rescale { shift }, vec![Operand::Value(0)], vec![2])], (-8, 7));
+        let x = arr(&[2], &[5, -3]);
+        assert_eq!(run_collecting(&rescale(0), &[x.clone()], RangeMode::Enforce).unwrap().1, [BTreeSet::from([5, -3]), BTreeSet::new()]);
+        assert_eq!(run_collecting(&rescale(1), &[x], RangeMode::Enforce).unwrap().1, [BTreeSet::from([5, -3]), BTreeSet::from([3, -1])]);
     }
 }

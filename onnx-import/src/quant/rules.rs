@@ -11,11 +11,34 @@
 //! * **Lookup** of a function `f` from scale `a` to scale `b`:
 //!   `clamp(round(f(X / 2^a) · 2^b), -2^40, 2^40)`; a NaN maps to 0. The input must lie in the
 //!   calibrated lookup range `[lo, hi]`, else execution stops with an error asking to re-calibrate.
-//! * Model inputs, divisors of runtime divisions and softmax sums must lie in the lookup range.
-//! * Comparisons (relu, max, pooling max, argmax, clip, abs) are exact on integers; their inputs must
-//!   lie in the lookup range too, because the circuit proves them with lookups over it. A maximum is
-//!   a running fold `m ← m + relu(v − m)` (a minimum `m ← m − relu(m − v)`), and every difference
-//!   `v − m` must lie in the lookup range as well.
+//! * Comparisons (relu, max, pooling max, argmax, clip, abs) are exact on integers. A maximum is a
+//!   running fold `m ← m + relu(v − m)` (a minimum `m ← m − relu(m − v)`); argmax then finds the
+//!   index where `m − v = 0`.
+//! * **Overflow**: every value, and every partial sum of a sum of products, must stay below
+//!   [`VALUE_LIMIT`] in magnitude (products are computed in i128). A running value that reaches it
+//!   becomes [`OVERFLOW`] and stays there ([`accumulate`]), so an i64 sum that would come back
+//!   below the limit is never mistaken for the field sum the circuit computes; the executor
+//!   reports "integer overflow; lower input_scale / param_scale".
+//!
+//! **Which values are range-checked** (must lie in the lookup range `[lo, hi]`): exactly the values
+//! the circuit presents to a lookup-range table, i.e. a function table over `[lo, hi]` (table 1,
+//! ReLU, doubles as the plain range check), plus the values it packs. The reference executor
+//! checks exactly these, so the executor accepts an input iff the circuit's lookups can hold:
+//!
+//! * model inputs (packed when public or hashed, range-checked when private) and published
+//!   (public or hashed) outputs, which are packed; params when packed (public or hashed params,
+//!   only when all of them lie in the range, so they hold by construction);
+//! * inputs of Relu, Abs, Clip, PRelu and every [`lookup`] activation;
+//! * quotients of divisions: Rescale with `shift > 0` (`shift = 0` is the identity and lays out
+//!   nothing), AveragePool, ReduceMean, Div, Softmax normalisation, and LogSoftmax's aligned
+//!   difference when `in_scale > out_scale` (a division by `2^(in_scale − out_scale)`);
+//! * divisors of Div (its `|b|` and `sign(b)` lookups) and softmax sums (their `ln` lookup);
+//! * each running-max difference `v − m` (Max, Min, MaxPool, ReduceMax, ArgMax and the softmax
+//!   maximum), the softmax differences `x − max` (their `exp` lookup) and ArgMax's `m − v` (its
+//!   is-zero lookup). The operands of a maximum themselves are not range-checked.
+//!
+//! Remainders (`[0, 2d)`) and the non-negative slacks of divisions are checked against range
+//! tables of their own, implied by the division itself: they are not lookup-range checks.
 
 use crate::activation::Activation;
 
@@ -24,6 +47,25 @@ pub const LOOKUP_SATURATION: i64 = 1 << 40;
 
 /// Largest magnitude any value may reach before the executor reports an overflow.
 pub const VALUE_LIMIT: i64 = 1 << 62;
+
+/// The value an overflowed computation holds (its magnitude is at least [`VALUE_LIMIT`]).
+pub const OVERFLOW: i64 = i64::MAX;
+
+/// Whether `v` has reached [`VALUE_LIMIT`] in magnitude ([`OVERFLOW`] included).
+pub fn overflowed(v: i64) -> bool {
+    v.unsigned_abs() >= VALUE_LIMIT as u64
+}
+
+/// The exact `v` when its magnitude is below [`VALUE_LIMIT`], else [`OVERFLOW`].
+pub fn bounded(v: i128) -> i64 {
+    if v.unsigned_abs() >= VALUE_LIMIT as u128 { OVERFLOW } else { v as i64 }
+}
+
+/// `acc + t` for a running value `acc` (a partial sum), with sticky overflow: once `acc` has
+/// overflowed it stays [`OVERFLOW`], whatever later terms would bring the true sum back to.
+pub fn accumulate(acc: i64, t: i128) -> i64 {
+    if overflowed(acc) { OVERFLOW } else { bounded(acc as i128 + t) }
+}
 
 /// `round(x · 2^s)`, half away from zero, as i64 (saturating at the i64 limits).
 pub fn quantize(x: f64, scale: u32) -> i64 {
@@ -89,6 +131,19 @@ mod tests {
         }
         assert_eq!(div_round(7, -2), Some(-3)); // -3.5 -> -3
         assert_eq!(div_round(1, 0), None);
+    }
+
+    #[test]
+    fn overflow_is_sticky() {
+        let big = 1i128 << 61;
+        assert_eq!(accumulate(0, big), 1 << 61);
+        // 2^61 + 2^61 reaches the limit; subtracting again does not bring it back.
+        let s = accumulate(1 << 61, big);
+        assert_eq!(s, OVERFLOW);
+        assert_eq!(accumulate(s, -big), OVERFLOW);
+        assert_eq!(accumulate(-(1 << 61), -big), OVERFLOW);
+        assert_eq!(bounded(-(VALUE_LIMIT as i128) + 1), -VALUE_LIMIT + 1);
+        assert!(overflowed(i64::MIN) && overflowed(OVERFLOW) && !overflowed(VALUE_LIMIT - 1));
     }
 
     #[test]
