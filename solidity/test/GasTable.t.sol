@@ -28,16 +28,7 @@ contract GasTableTest {
         require(market.binding(1, OPERATOR) == F.binding(), "fixture binding differs: regenerate with fixtures.sh");
         token.mint(OPERATOR, 1000e18);
         token.mint(CLIENT, 1000e18);
-        ModelRegistry.Layout memory l = ModelRegistry.Layout({
-            input: ModelRegistry.Visibility.Public,
-            param: ModelRegistry.Visibility.Fixed,
-            output: ModelRegistry.Visibility.Public,
-            inputValues: uint32(F.inputs().length),
-            outputValues: uint32(F.outputs().length),
-            outputScale: F.outputScale(),
-            paramsHash: 0,
-            encoding: bytes32(0)
-        });
+        ModelRegistry.Layout memory l = F.layout();
         vm.startPrank(OPERATOR);
         token.approve(address(registry), type(uint256).max);
         uint256 id = registry.register(verifier, l, "ipfs://digits-mlp");

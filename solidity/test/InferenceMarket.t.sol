@@ -51,16 +51,7 @@ contract InferenceMarketTest {
     }
 
     function layout() internal view returns (ModelRegistry.Layout memory) {
-        return ModelRegistry.Layout({
-            input: ModelRegistry.Visibility.Public,
-            param: ModelRegistry.Visibility.Fixed,
-            output: ModelRegistry.Visibility.Public,
-            inputValues: uint32(F.inputs().length),
-            outputValues: uint32(F.outputs().length),
-            outputScale: F.outputScale(),
-            paramsHash: 0,
-            encoding: bytes32(0)
-        });
+        return F.layout();
     }
 
     function requestOne() internal returns (uint256 id) {
