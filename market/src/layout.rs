@@ -1,0 +1,75 @@
+//! From a model's [`Statement`] (what its model commitment binds) to what the market contracts
+//! take: the registry's public-value layout, and a proof's public values split into the
+//! request's input segment and the fulfilment's output segment.
+
+use crate::bindings::ModelRegistry;
+use crate::{MarketError, Result};
+use alloy::primitives::{FixedBytes, U256};
+use halo2_proofs::halo2curves::bn256::Fr;
+use zkinfer_circuits::Role;
+use zkinfer_onnx::settings::Visibility;
+use zkinfer_prover::Statement;
+
+/// The Solidity `ModelRegistry.Visibility` code (the statement encoding's).
+fn code(v: Visibility) -> u8 {
+    match v {
+        Visibility::Public => 0,
+        Visibility::Private => 1,
+        Visibility::Hashed => 2,
+        Visibility::Fixed => 3,
+    }
+}
+
+/// A field element as a `uint256`.
+pub fn word(f: &Fr) -> U256 {
+    use halo2_proofs::halo2curves::ff::PrimeField;
+    U256::from_le_slice(f.to_repr().as_ref())
+}
+
+/// The registry layout of a model: visibilities, the sizes of the input and output segments,
+/// the output scale, the params hash and the tournament `encoding` (zero when none). Refuses
+/// what the market cannot settle: private tensors, public params, outputs of several scales.
+pub fn layout_for(st: &Statement, encoding: FixedBytes<32>) -> Result<ModelRegistry::Layout> {
+    let v = st.visibility;
+    if [v.input, v.param, v.output].contains(&Visibility::Private) {
+        return Err(MarketError::Format("the market refuses private inputs, params or outputs: a proof of them shows nothing about this model or request".into()));
+    }
+    if v.param == Visibility::Public {
+        return Err(MarketError::Format("the market takes fixed or hashed params, not public ones".into()));
+    }
+    let count = |f: fn(&Role) -> bool| st.packing.segments.iter().filter(|s| f(&s.role)).map(|s| s.len as u32).sum::<u32>();
+    let scale = match st.output_scales.as_slice() {
+        [s, rest @ ..] if rest.iter().all(|r| r == s) => *s,
+        _ => return Err(MarketError::Format("the market needs the outputs to share one fixed-point scale".into())),
+    };
+    Ok(ModelRegistry::Layout {
+        input: code(v.input),
+        param: code(v.param),
+        output: code(v.output),
+        inputValues: count(|r| matches!(r, Role::Input(_) | Role::InputHash(_))),
+        outputValues: count(|r| matches!(r, Role::Output(_) | Role::OutputHash(_))),
+        outputScale: scale,
+        paramsHash: st.params_hash_fr().map(|h| word(&h)).unwrap_or_default(),
+        encoding,
+    })
+}
+
+/// A proof's public values split into the input segment (what a request carries) and the
+/// output segment (what a fulfilment claims).
+pub fn split_public_values(st: &Statement, values: &[Fr]) -> Result<(Vec<U256>, Vec<U256>)> {
+    if values.len() != st.packing.num_values() {
+        return Err(MarketError::Format(format!("{} public values, the model has {}", values.len(), st.packing.num_values())));
+    }
+    let (mut ins, mut outs) = (vec![], vec![]);
+    let mut at = 0;
+    for s in &st.packing.segments {
+        let seg = values[at..at + s.len].iter().map(word);
+        match s.role {
+            Role::Input(_) | Role::InputHash(_) => ins.extend(seg),
+            Role::Output(_) | Role::OutputHash(_) => outs.extend(seg),
+            _ => {}
+        }
+        at += s.len;
+    }
+    Ok((ins, outs))
+}
