@@ -18,6 +18,8 @@ interface Vm {
     function label(address account, string calldata name) external;
     function getNonce(address account) external view returns (uint64);
     function computeCreateAddress(address deployer, uint256 nonce) external pure returns (address);
+    function chainId(uint256 newChainId) external;
+    function deployCode(string calldata artifactPath, bytes calldata constructorArgs) external returns (address);
 }
 
 Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
