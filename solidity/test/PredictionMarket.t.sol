@@ -616,6 +616,7 @@ contract PredictionMarketSettlementTest is PredictionMarketFixture {
         console.log("open", g - gasleft());
         uint256 b = openRound();
         uint256 c = openRound();
+        uint256 d = openRound();
         console.log("trade: first of the round, K=3 (mock verifier)", measuredTrade(a, m1, arr(5, 3, 2)));
         console.log("trade: later trade, hashed params, K=3 (mock verifier)", measuredTrade(a, m2, arr(2, 3, 5)));
         doTrade(b, m3, arr(9, 3, 2));
@@ -631,8 +632,12 @@ contract PredictionMarketSettlementTest is PredictionMarketFixture {
         market.resolve(b, 0, s3);
         uint256 three = g - gasleft();
         market.resolve(c, 0, sc);
+        market.resolve(d, 0, sigs(d, 0, 2));
         console.log("resolve, 2 signatures", two);
         console.log("resolve, per extra signature", three - two);
+        g = gasleft();
+        market.settle(d);
+        console.log("settle, no trade (the fixed part: sponsor credit, dust)", g - gasleft());
         g = gasleft();
         market.settle(a);
         console.log("settle, 2 trades, first settlement of both models", g - gasleft());
@@ -642,7 +647,7 @@ contract PredictionMarketSettlementTest is PredictionMarketFixture {
         g = gasleft();
         market.settle(c);
         uint256 eight = g - gasleft();
-        console.log("settle, 1 trade (a model settled before)", one);
-        console.log("settle, per further trade of that model", (eight - one) / 7);
+        console.log("settle, 1 trade (the model's first settlement)", one);
+        console.log("settle, per further trade of that model and operator", (eight - one) / 7);
     }
 }
