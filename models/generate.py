@@ -6,7 +6,8 @@ model input, holding several samples back to back) and expected.json (onnxruntim
 the same samples, one flat list per output). Run from the repository root:
 
     pip install onnx onnxruntime scikit-learn numpy
-    python3 models/generate.py
+    python3 models/generate.py                  # every model
+    python3 models/generate.py digits_softmax   # only the named ones
 
 The Rust tests only read the files this writes, so `cargo test` needs no Python.
 """
@@ -100,6 +101,32 @@ def digits_mlp():
     )
     test = {"input_data": [f32(xte).reshape(-1).astype(float).round(6).tolist()], "labels": yte.tolist()}
     save("digits_mlp", g, 13, [f32(xte[:16])], extra={"test_split.json": test})
+
+
+def digits_softmax():
+    """The digits MLP with a Softmax head: non-negative class probabilities, the kind of output a
+    prediction-market trade needs (K = 10 outcomes). Same training as digits_mlp. Written to
+    models/market/ so the tests over every committed model (models/*/expected.json) skip it; its
+    fixture is solidity/fixtures_prediction.sh."""
+    x, y = load_digits(return_X_y=True)
+    x = x / 16.0
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=600, random_state=0).fit(xtr, ytr)
+    w1, w2 = clf.coefs_
+    b1, b2 = clf.intercepts_
+    g = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+            helper.make_node("Relu", ["h"], ["hr"], name="relu1"),
+            helper.make_node("Gemm", ["hr", "w2", "b2"], ["logits"], name="fc2", transB=1),
+            helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=-1),
+        ],
+        "digits_softmax",
+        [vi("input", [1, 64])],
+        [vi("probs", [1, 10])],
+        [init("w1", f32(w1.T)), init("b1", f32(b1)), init("w2", f32(w2.T)), init("b2", f32(b2))],
+    )
+    save("market/digits_softmax", g, 13, [f32(xte[:16])], extra={"labels.json": {"labels": yte[:16].tolist()}})
 
 
 def conv_features(x, w, b):
@@ -474,7 +501,14 @@ def bad_models():
 
 
 if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) > 1:  # only the named models, e.g. `python3 models/generate.py digits_softmax`
+        for name in sys.argv[1:]:
+            globals()[name]()
+        sys.exit(0)
     digits_mlp()
+    digits_softmax()
     digits_cnn()
     logreg_sigmoid()
     convnet_bn()
