@@ -75,6 +75,30 @@ impl CompiledModel {
             sample.push(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&v.shape), list.iter().map(|&x| x as f32).collect()).expect("sizes agree"));
         }
         let qi = exec::quantize_inputs(q, &sample)?;
+        self.witness_of(qi)
+    }
+
+    /// The witness of already quantized inputs (one flat row-major list per model input), e.g.
+    /// the public input values of a market request.
+    pub fn witness_from_quantized(&self, inputs: &[Vec<i64>]) -> Result<Witness> {
+        let q = &self.graph;
+        if inputs.len() != q.inputs.len() {
+            return Err(Error::InputShape { name: "inputs".into(), reason: format!("the model has {} inputs, {} given", q.inputs.len(), inputs.len()) });
+        }
+        let mut qi = Vec::new();
+        for (list, &id) in inputs.iter().zip(&q.inputs) {
+            let v = &q.values[id];
+            let n: usize = v.shape.iter().product();
+            if list.len() != n {
+                return Err(Error::InputShape { name: v.name.clone(), reason: format!("expected {n} values (shape {:?}), got {}", v.shape, list.len()) });
+            }
+            qi.push(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&v.shape), list.clone()).expect("sizes agree"));
+        }
+        self.witness_of(qi)
+    }
+
+    fn witness_of(&self, qi: Vec<ndarray::ArrayD<i64>>) -> Result<Witness> {
+        let q = &self.graph;
         let ex = exec::run(q, &qi, RangeMode::Enforce)?;
         let flat = |a: &ndarray::ArrayD<i64>| a.iter().copied().collect::<Vec<_>>();
         Ok(Witness {
