@@ -2,6 +2,8 @@
 //! into the `zkinfer` library. Exit codes: 0 success, 1 proof invalid (`verify`), 2 usage or input
 //! error (one line on stderr).
 
+mod market_cli;
+
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -219,6 +221,12 @@ enum Cmd {
         /// Print the gas report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// The market: deploy, register and stake models, request, fulfil and reclaim inferences
+    /// (`zkinfer market --help`).
+    Market {
+        #[command(subcommand)]
+        cmd: market_cli::MarketCmd,
     },
     /// Print a model's ops, shapes and parameter count.
     Inspect {
@@ -456,6 +464,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             }
             return Ok(if r.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
+        Cmd::Market { cmd } => return market_cli::run(cmd).map_err(|e| zkinfer::prover::ProverError::Format(e.to_string()).into()),
         Cmd::Inspect { model, json } => {
             let g = zkinfer::load_model(&model)?;
             let s = zkinfer::inspect::summarize(&g);

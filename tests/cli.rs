@@ -1,28 +1,6 @@
 //! The `zkinfer` CLI on every committed model, and its errors on bad input.
 mod common;
-use common::models;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn zk(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).current_dir(dir).output().expect("run zkinfer")
-}
-
-fn ok(args: &[&str], dir: &Path) -> String {
-    let o = zk(args, dir);
-    assert!(o.status.success(), "zkinfer {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// Runs a failing command and returns its stderr, checking exit code 2 and a single line.
-fn fails(args: &[&str], dir: &Path) -> String {
-    let o = zk(args, dir);
-    assert_eq!(o.status.code(), Some(2), "zkinfer {args:?} should fail with 2");
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(err.trim_end().lines().count(), 1, "error must be one line: {err}");
-    assert!(err.starts_with("error: "), "{err}");
-    err
-}
+use common::{fails, models, ok, zk};
 
 #[derive(serde::Deserialize)]
 struct Expected {

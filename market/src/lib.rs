@@ -11,6 +11,7 @@
 
 pub mod bindings;
 pub mod layout;
+pub mod operator;
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, Bytes, U256};
@@ -243,6 +244,20 @@ impl Connection {
     /// End an expired request: refund and bond share to its client.
     pub async fn reclaim(&self, d: &Deployment, id: U256) -> Result<Tx> {
         Ok(Tx::from(&self.send("reclaim", self.inference(d).reclaim(id)).await?))
+    }
+
+    /// The input segment request `id` was made with, from its `Requested` event.
+    pub async fn requested_inputs(&self, d: &Deployment, id: U256) -> Result<Vec<U256>> {
+        use alloy::sol_types::SolEvent;
+        let filter = alloy::rpc::types::Filter::new()
+            .address(d.inference)
+            .event_signature(InferenceMarket::Requested::SIGNATURE_HASH)
+            .topic1(alloy::primitives::B256::from(id))
+            .from_block(0);
+        let logs = self.provider.get_logs(&filter).await.map_err(|e| rpc("eth_getLogs", e))?;
+        let log = logs.first().ok_or_else(|| MarketError::Format(format!("no request {id} on the market at {}", d.inference)))?;
+        let ev = log.log_decode::<InferenceMarket::Requested>().map_err(|e| MarketError::Format(format!("malformed Requested event: {e}")))?;
+        Ok(ev.inner.data.inputs)
     }
 
     /// The on-chain state of request `id`.

@@ -2,7 +2,8 @@
 //! `resources`), compiled, with the witness of its first committed sample.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use zkinfer::{CompiledModel, InputData, RunArgs, Srs, Target, Witness};
 
 pub fn models() -> PathBuf {
@@ -48,4 +49,26 @@ pub fn srs(k: u32) -> Srs {
     let s = zkinfer::prover::gen_srs(k);
     zkinfer::prover::save_srs(&s, &path).unwrap();
     s
+}
+
+/// Run the `zkinfer` binary in `dir`.
+pub fn zk(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).current_dir(dir).output().expect("run zkinfer")
+}
+
+/// Run a command that must succeed; returns its stdout.
+pub fn ok(args: &[&str], dir: &Path) -> String {
+    let o = zk(args, dir);
+    assert!(o.status.success(), "zkinfer {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs a failing command and returns its stderr, checking exit code 2 and a single line.
+pub fn fails(args: &[&str], dir: &Path) -> String {
+    let o = zk(args, dir);
+    assert_eq!(o.status.code(), Some(2), "zkinfer {args:?} should fail with 2");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(err.trim_end().lines().count(), 1, "error must be one line: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
 }
