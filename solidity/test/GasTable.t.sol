@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {vm, deployCode} from "./utils/Vm.sol";
+import {vm} from "./utils/Vm.sol";
 import {TestToken} from "../src/TestToken.sol";
 import {ModelRegistry} from "../src/ModelRegistry.sol";
 import {InferenceMarket} from "../src/InferenceMarket.sol";
@@ -21,8 +21,8 @@ contract GasTableTest {
         TestToken token = new TestToken();
         ModelRegistry registry = new ModelRegistry(token, 7 days, DEPLOYER);
         InferenceMarket market = new InferenceMarket(registry, 20_000, 5_000);
-        address halo2 = deployCode("DigitsMlpVerifier.sol:Halo2Verifier", "");
-        IZkinferVerifier verifier = IZkinferVerifier(deployCode("DigitsMlpVerifier.sol:ZkinferVerifier", abi.encode(halo2)));
+        address halo2 = vm.deployCode("DigitsMlpVerifier.sol:Halo2Verifier", "");
+        IZkinferVerifier verifier = IZkinferVerifier(vm.deployCode("DigitsMlpVerifier.sol:ZkinferVerifier", abi.encode(halo2)));
         registry.setMarket(address(market), true);
         vm.stopPrank();
         require(market.binding(1, OPERATOR) == F.binding(), "fixture binding differs: regenerate with fixtures.sh");

@@ -29,14 +29,3 @@ interface Vm {
 }
 
 Vm constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
-
-/// Deploy a compiled artifact by path (e.g. "DigitsMlpVerifier.sol:Halo2Verifier") with
-/// constructor arguments appended: keeps large creation code out of the test contract, whose
-/// own init code must stay under the EIP-3860 limit.
-function deployCode(string memory artifact, bytes memory args) returns (address a) {
-    bytes memory code = abi.encodePacked(vm.getCode(artifact), args);
-    assembly ("memory-safe") {
-        a := create(0, add(code, 32), mload(code))
-    }
-    require(a != address(0), "deployment failed");
-}
