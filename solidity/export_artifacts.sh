@@ -13,7 +13,7 @@ mkdir -p "$OUT"
 python3 - "$BUILD" "$OUT" <<'PY'
 import json, sys
 build, out = sys.argv[1:]
-for name in ["TestToken", "ModelRegistry", "InferenceMarket"]:
+for name in ["TestToken", "ModelRegistry", "InferenceMarket", "PredictionMarket"]:
     a = json.load(open(f"{build}/{name}.sol/{name}.json"))
     json.dump({"abi": a["abi"], "bytecode": {"object": a["bytecode"]["object"]}, "deployedBytecode": {"object": a["deployedBytecode"]["object"]}},
               open(f"{out}/{name}.json", "w"), indent=1, sort_keys=True)

@@ -23,6 +23,13 @@ alloy::sol!(
     "contracts/InferenceMarket.json"
 );
 
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    PredictionMarket,
+    "contracts/PredictionMarket.json"
+);
+
 /// A revert's data decoded against every market contract's custom errors (and Solidity's
 /// `Error(string)`), for messages that name the error and its arguments.
 pub fn decode_revert(data: &[u8]) -> Option<String> {
@@ -32,6 +39,9 @@ pub fn decode_revert(data: &[u8]) -> Option<String> {
     }
     if let Ok(e) = InferenceMarket::InferenceMarketErrors::abi_decode(data) {
         return Some(format!("InferenceMarket.{e:?}"));
+    }
+    if let Ok(e) = PredictionMarket::PredictionMarketErrors::abi_decode(data) {
+        return Some(format!("PredictionMarket.{e:?}"));
     }
     if let Ok(e) = TestToken::TestTokenErrors::abi_decode(data) {
         return Some(format!("token: {e:?}"));

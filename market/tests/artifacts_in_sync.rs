@@ -13,7 +13,7 @@ fn committed_artifacts_match_a_fresh_build() {
     let out = Command::new("bash").arg(&script).arg(tmp.path()).output().unwrap();
     assert!(out.status.success(), "export failed: {}", String::from_utf8_lossy(&out.stderr));
     let mut stale = vec![];
-    for name in ["TestToken", "ModelRegistry", "InferenceMarket"] {
+    for name in ["TestToken", "ModelRegistry", "InferenceMarket", "PredictionMarket"] {
         let fresh = std::fs::read(tmp.path().join(format!("{name}.json"))).unwrap();
         let committed = std::fs::read(root.join("contracts").join(format!("{name}.json"))).unwrap();
         if fresh != committed {

@@ -3,7 +3,8 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
@@ -37,11 +38,9 @@ import {QuadraticScoring as Q} from "./QuadraticScoring.sol";
 /// - nothing enters a market without a proof that verified against public values this contract
 ///   built itself: the round's feature commitment, the model's params hash, the claimed
 ///   prediction and a binding to (chain, market, round, model, msg.sender).
-contract PredictionMarket is AccessControl, ReentrancyGuard, EIP712 {
+contract PredictionMarket is Ownable2Step, ReentrancyGuard, EIP712 {
     using SafeERC20 for IERC20;
 
-    /// Accounts that may open (and fund) rounds.
-    bytes32 public constant FUNDER_ROLE = keccak256("FUNDER_ROLE");
     bytes32 public constant OUTCOME_TYPEHASH = keccak256("Outcome(uint256 round,uint256 outcome)");
     /// BN254 scalar field modulus.
     uint256 public constant FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -148,6 +147,8 @@ contract PredictionMarket is AccessControl, ReentrancyGuard, EIP712 {
     uint256 public totalHeld;
     /// Rounding dust waiting for the next round.
     uint256 public carried;
+    /// Accounts that may open (and fund) rounds.
+    mapping(address => bool) public isFunder;
 
     event RoundOpened(uint256 indexed round, address indexed sponsor, uint256 featuresCommitment, string uri, uint256 subsidy, uint256 carryIn, uint64 close, uint64 resolveBy);
     event Traded(uint256 indexed round, uint256 indexed index, uint256 indexed modelId, address operator, uint256[] probabilities, uint256 collateral);
@@ -158,7 +159,9 @@ contract PredictionMarket is AccessControl, ReentrancyGuard, EIP712 {
     event RoundSettled(uint256 indexed round, uint256 sponsorCredit, uint256 dust);
     event RoundRefunded(uint256 indexed round, uint256 sponsorCredit, uint256 dust);
     event Claimed(address indexed account, uint256 amount);
+    event FunderSet(address indexed funder, bool allowed);
 
+    error NotFunder(address caller);
     error BadOutcomeCount(uint256 k);
     error BadLiquidity(uint256 b);
     error BadCommittee();
@@ -194,7 +197,7 @@ contract PredictionMarket is AccessControl, ReentrancyGuard, EIP712 {
     /// @param encoding_ the tournament's feature encoding (ModelRegistry.Layout.encoding).
     /// @param committee_ resolvers (distinct, non-zero, at most 256); `threshold_` of them resolve.
     /// @param minCollateral_ least collateral per trade (0 allowed).
-    /// @param admin gets DEFAULT_ADMIN_ROLE and FUNDER_ROLE.
+    /// @param admin owns the market (appoints funders, `Ownable2Step`) and is its first funder.
     constructor(
         ModelRegistry registry_,
         uint256 k,
@@ -204,7 +207,7 @@ contract PredictionMarket is AccessControl, ReentrancyGuard, EIP712 {
         uint256 threshold_,
         uint256 minCollateral_,
         address admin
-    ) EIP712("zkinfer PredictionMarket", "1") {
+    ) EIP712("zkinfer PredictionMarket", "1") Ownable(admin) {
         if (k < 2 || k > Q.MAX_K) revert BadOutcomeCount(k);
         if (b == 0 || b > MAX_LIQUIDITY) revert BadLiquidity(b);
         if (committee_.length == 0 || committee_.length > MAX_COMMITTEE) revert BadCommittee();
@@ -223,8 +226,15 @@ contract PredictionMarket is AccessControl, ReentrancyGuard, EIP712 {
         threshold = threshold_;
         minCollateral = minCollateral_;
         minSubsidy = Q.worstCaseLoss(b, k);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(FUNDER_ROLE, admin);
+        isFunder[admin] = true;
+        emit FunderSet(admin, true);
+    }
+
+    /// Allow (or disallow) an account to open and fund rounds. (A role table like OpenZeppelin's
+    /// AccessControl would cost ~2 KB of code this contract cannot spare under EIP-170.)
+    function setFunder(address funder, bool allowed) external onlyOwner {
+        isFunder[funder] = allowed;
+        emit FunderSet(funder, allowed);
     }
 
     // ---------------------------------------------------------------- rounds
@@ -235,10 +245,10 @@ contract PredictionMarket is AccessControl, ReentrancyGuard, EIP712 {
     /// resolution until `resolveBy` (inclusive). Takes in the carried dust.
     function open(uint256 featuresCommitment, string calldata uri, uint256 subsidy, uint64 close, uint64 resolveBy)
         external
-        onlyRole(FUNDER_ROLE)
         nonReentrant
         returns (uint256 round)
     {
+        if (!isFunder[msg.sender]) revert NotFunder(msg.sender);
         if (featuresCommitment >= FIELD_MODULUS) revert NotInField(featuresCommitment);
         if (close <= block.timestamp || resolveBy <= close) revert BadSchedule(close, resolveBy);
         if (subsidy < minSubsidy) revert SubsidyTooLow(subsidy, minSubsidy);

@@ -7,6 +7,7 @@ import {ModelRegistry} from "../src/ModelRegistry.sol";
 import {InferenceMarket} from "../src/InferenceMarket.sol";
 import {IZkinferVerifier} from "../src/IZkinferVerifier.sol";
 import {DigitsMlpProof as F} from "./fixtures/DigitsMlpProof.sol";
+import {DigitsMlpLayout} from "./fixtures/DigitsMlpLayout.sol";
 
 /// One call of each user-facing function of the registry and the inference market, in the
 /// state a real user meets (fixtures.sh's digits-MLP proof, the real verifier). `gas_table.sh`
@@ -28,7 +29,7 @@ contract GasTableTest {
         require(market.binding(1, OPERATOR) == F.binding(), "fixture binding differs: regenerate with fixtures.sh");
         token.mint(OPERATOR, 1000e18);
         token.mint(CLIENT, 1000e18);
-        ModelRegistry.Layout memory l = F.layout();
+        ModelRegistry.Layout memory l = DigitsMlpLayout.layout();
         vm.startPrank(OPERATOR);
         token.approve(address(registry), type(uint256).max);
         uint256 id = registry.register(verifier, l, "ipfs://digits-mlp");

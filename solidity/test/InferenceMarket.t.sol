@@ -7,6 +7,7 @@ import {ModelRegistry} from "../src/ModelRegistry.sol";
 import {InferenceMarket} from "../src/InferenceMarket.sol";
 import {IZkinferVerifier} from "../src/IZkinferVerifier.sol";
 import {DigitsMlpProof as F} from "./fixtures/DigitsMlpProof.sol";
+import {DigitsMlpLayout} from "./fixtures/DigitsMlpLayout.sol";
 import {HashCommitVerifier} from "./mocks/HashCommitVerifier.sol";
 
 /// The inference market with the real generated digits-MLP verifier and a real proof
@@ -51,7 +52,7 @@ contract InferenceMarketTest {
     }
 
     function layout() internal view returns (ModelRegistry.Layout memory) {
-        return F.layout();
+        return DigitsMlpLayout.layout();
     }
 
     function requestOne() internal returns (uint256 id) {

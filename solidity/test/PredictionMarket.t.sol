@@ -9,7 +9,6 @@ import {ModelRegistry} from "../src/ModelRegistry.sol";
 import {IZkinferVerifier} from "../src/IZkinferVerifier.sol";
 import {PredictionMarket} from "../src/PredictionMarket.sol";
 import {QuadraticScoring as Q} from "../src/QuadraticScoring.sol";
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 /// Unit tests of PredictionMarket: configuration, open, trade, resolve (K = 3 unless a test
 /// deploys another).
@@ -91,7 +90,7 @@ contract PredictionMarketTest is PredictionMarketFixture {
     function testOpenReverts() public {
         uint256 min = market.minSubsidy();
         uint64 t = uint64(block.timestamp);
-        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, op1, market.FUNDER_ROLE()));
+        vm.expectRevert(abi.encodeWithSelector(PredictionMarket.NotFunder.selector, op1));
         vm.prank(op1);
         market.open(FEATURES, "", min, t + 1, t + 2);
         vm.startPrank(funder);

@@ -47,7 +47,7 @@ abstract contract PredictionMarketFixture is TestBase {
             members.push(vm.addr(0xC0FFEE00 + i));
         }
         market = newMarket(k, b, members, 2, minCollateral);
-        market.grantRole(market.FUNDER_ROLE(), funder);
+        market.setFunder(funder, true);
         address[4] memory actors = [funder, op1, op2, op3];
         for (uint256 i; i < actors.length; ++i) {
             token.mint(actors[i], 1e36);
