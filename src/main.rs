@@ -228,6 +228,13 @@ enum Cmd {
         #[command(subcommand)]
         cmd: market_cli::MarketCmd,
     },
+    /// Run the operator service from a TOML config (models, keys, RPC, market, workers, job
+    /// store): watch requests, take private inputs over HTTP, prove, fulfil; stops gracefully
+    /// on SIGINT / SIGTERM and resumes where it left off.
+    Operator {
+        #[arg(long, default_value = "operator.toml")]
+        config: PathBuf,
+    },
     /// Print a model's ops, shapes and parameter count.
     Inspect {
         #[arg(short = 'M', long = "model")]
@@ -465,6 +472,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             return Ok(if r.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Cmd::Market { cmd } => return market_cli::run(cmd).map_err(|e| zkinfer::prover::ProverError::Format(e.to_string()).into()),
+        Cmd::Operator { config } => return market_cli::operator(&config).map_err(|e| zkinfer::prover::ProverError::Format(e.to_string()).into()),
         Cmd::Inspect { model, json } => {
             let g = zkinfer::load_model(&model)?;
             let s = zkinfer::inspect::summarize(&g);

@@ -247,7 +247,7 @@ async fn run_async(cmd: MarketCmd) -> Result<ExitCode, MarketError> {
             let onchain = c.requested_inputs(&d, id).await?;
             let w = zkinfer_market::operator::witness_for_request(&compiled, &onchain, private.as_ref())?;
             let binding = c.binding(&d, id, c.address).await?;
-            let binding = zkinfer::prover::artifacts::fr_from_hex(&format!("{binding:#x}")).map_err(format_err)?;
+            let binding = zkinfer_market::layout::field(&binding)?;
             let t = std::time::Instant::now();
             let proof = zkinfer::prove(&compiled, &w, &pk, &srs, binding).map_err(format_err)?;
             let prove_s = t.elapsed().as_secs_f64();
@@ -276,6 +276,20 @@ async fn run_async(cmd: MarketCmd) -> Result<ExitCode, MarketError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `zkinfer operator`: the service until SIGINT / SIGTERM.
+pub fn operator(config: &std::path::Path) -> Result<ExitCode, MarketError> {
+    let config = zkinfer_market::service::Config::load(config)?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(format_err)?;
+    rt.block_on(async {
+        let running = zkinfer_market::service::start(config).await?;
+        eprintln!("operator service listening on http://{} (Ctrl-C to stop)", running.local_addr);
+        wait_for_shutdown().await;
+        eprintln!("stopping: finishing the jobs in hand");
+        running.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// `market dev`: anvil + a deployed market until interrupted.

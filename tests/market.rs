@@ -7,7 +7,6 @@
 mod common;
 use alloy::primitives::U256;
 use alloy::providers::Provider;
-use zkinfer::prover::artifacts::fr_from_hex;
 use zkinfer::RunArgs;
 use zkinfer_market::{layout_for, split_public_values, Connection, MarketError, MarketParams};
 use zkinfer_verifier::evm::{verifier_file, CompiledVerifier};
@@ -62,7 +61,7 @@ fn inference_request_fulfilled_with_a_real_proof_on_anvil() {
 
         // Prove with the binding the market computes for (request, operator).
         let binding = operator.binding(&d, rid, operator.address).await.unwrap();
-        let proof = zkinfer::prove(&c, &w, &pk, &srs, fr_from_hex(&format!("{binding:#x}")).unwrap()).unwrap();
+        let proof = zkinfer::prove(&c, &w, &pk, &srs, zkinfer_market::layout::field(&binding).unwrap()).unwrap();
         let (ins, outs) = split_public_values(vk.statement(), &proof.instances().unwrap()).unwrap();
         assert_eq!(ins, inputs);
         let bytes = proof.proof_bytes().unwrap();

@@ -20,6 +20,12 @@ fn code(v: Visibility) -> u8 {
     }
 }
 
+/// A `uint256` as a field element; values at or above the modulus are refused.
+pub fn field(v: &U256) -> Result<Fr> {
+    use halo2_proofs::halo2curves::ff::PrimeField;
+    Option::from(Fr::from_repr(v.to_le_bytes::<32>())).ok_or_else(|| MarketError::Format(format!("{v} is not below the BN254 scalar field modulus")))
+}
+
 /// A field element as a `uint256`.
 pub fn word(f: &Fr) -> U256 {
     use halo2_proofs::halo2curves::ff::PrimeField;

@@ -12,6 +12,7 @@
 pub mod bindings;
 pub mod layout;
 pub mod operator;
+pub mod service;
 
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, Bytes, U256};

@@ -52,8 +52,7 @@ pub fn request_inputs(c: &CompiledModel, data: &InputData) -> Result<Vec<U256>> 
 
 /// A `uint256` public value back to the integer it encodes (`p − |v|` for negatives).
 fn to_i64(v: &U256) -> Result<i64> {
-    let hex = format!("0x{:064x}", v);
-    let f = zkinfer_prover::artifacts::fr_from_hex(&hex).map_err(fmt)?;
+    let f = crate::layout::field(v)?;
     zkinfer_circuits::field::to_i64(&f).ok_or_else(|| MarketError::Format(format!("request input {v} is not a small integer")))
 }
 

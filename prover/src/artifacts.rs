@@ -47,7 +47,9 @@ pub fn fr_to_hex(f: &Fr) -> String {
 /// Parse 0x-prefixed big-endian hex; values at or above the field modulus are rejected.
 pub fn fr_from_hex(s: &str) -> Result<Fr> {
     let h = s.strip_prefix("0x").unwrap_or(s);
-    let bytes = hex::decode(h).map_err(|_| ProverError::Format(format!("instance `{s}` is not hex")))?;
+    // An odd number of digits is a number without its leading zero (e.g. `0x2a0`).
+    let h = if h.len() % 2 == 1 { format!("0{h}") } else { h.to_string() };
+    let bytes = hex::decode(&h).map_err(|_| ProverError::Format(format!("instance `{s}` is not hex")))?;
     if bytes.len() > 32 {
         return Err(ProverError::Format(format!("instance `{s}` is longer than 32 bytes")));
     }
