@@ -49,34 +49,8 @@ fn operator_service_fulfils_watched_requests_and_resumes_after_a_restart() {
     let node = Anvil::start(&Anvil::bundled_binary().expect("npm ci --prefix solidity"), true).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async {
-        let operator = Connection::connect(&node.url, ANVIL_DEV_KEY).await.unwrap();
-        let client = Connection::connect(&node.url, CLIENT_KEY).await.unwrap();
-        let d = operator.deploy_market(MarketParams::default()).await.unwrap();
-        d.save(&dir.join("market.json")).unwrap();
-        operator.mint(&d, operator.address, ether(1000)).await.unwrap();
-        operator.mint(&d, client.address, ether(100)).await.unwrap();
-        // Model 1: public input; model 2: hashed input (the client sends it to the operator).
-        let mut models_toml = String::new();
-        let mut inputs = vec![];
-        for (n, input) in [(1u64, Visibility::Public), (2, Visibility::Hashed)] {
-            let (c, w) = common::compiled_with_witness("digits_mlp", RunArgs { input_visibility: input, ..RunArgs::default() });
-            let srs = common::srs(c.settings.run_args.logrows);
-            let (pk, vk) = zkinfer::setup(&c, &srs).unwrap();
-            c.save(dir.join(format!("m{n}.compiled"))).unwrap();
-            pk.save(&dir.join(format!("m{n}.pk"))).unwrap();
-            zkinfer::prover::save_srs(&srs, &dir.join(format!("m{n}.srs"))).unwrap();
-            let verifier = operator.deploy_verifier(&CompiledVerifier::new(&verifier_file(&srs, &vk)).unwrap()).await.unwrap();
-            let (id, _) = operator.register(&d, verifier, layout_for(vk.statement(), Default::default()).unwrap(), "").await.unwrap();
-            assert_eq!(id, U256::from(n));
-            operator.stake(&d, id, ether(200)).await.unwrap();
-            models_toml += &format!("[[models]]\nid = {n}\ncompiled = \"m{n}.compiled\"\npk = \"m{n}.pk\"\nsrs = \"m{n}.srs\"\n\n");
-            inputs.push((c, w));
-        }
-        let toml = format!(
-            "rpc_url = \"{}\"\nprivate_key = \"{ANVIL_DEV_KEY}\"\ndeployment = \"market.json\"\ndatabase = \"sqlite://operator.db\"\nlisten = \"127.0.0.1:0\"\nconfirmations = 0\npoll_ms = 200\n\n{models_toml}",
-            node.url
-        );
-        std::fs::write(dir.join("operator.toml"), toml).unwrap();
+        let (operator, client, d, models_toml, inputs) = market_with_models(&node, dir, &[(1, Visibility::Public), (2, Visibility::Hashed)]).await;
+        std::fs::write(dir.join("operator.toml"), config_toml(&node.url, "sqlite://operator.db", &models_toml)).unwrap();
         let config = Config::load(&dir.join("operator.toml")).unwrap();
         let running = service::start(config.clone()).await.unwrap();
         let base = format!("http://{}", running.local_addr);
@@ -127,8 +101,84 @@ fn operator_service_fulfils_watched_requests_and_resumes_after_a_restart() {
     });
 }
 
+type Models = Vec<(zkinfer::CompiledModel, zkinfer::Witness)>;
+
+/// A market on `node` with the digits MLP registered and staked once per visibility of its
+/// input, the model files written to `dir`; returns the operator, a funded client, the
+/// deployment, the `[[models]]` TOML and the compiled models.
+async fn market_with_models(node: &Anvil, dir: &std::path::Path, which: &[(u64, Visibility)]) -> (Connection, Connection, zkinfer_market::Deployment, String, Models) {
+        let operator = Connection::connect(&node.url, ANVIL_DEV_KEY).await.unwrap();
+        let client = Connection::connect(&node.url, CLIENT_KEY).await.unwrap();
+        let d = operator.deploy_market(MarketParams::default()).await.unwrap();
+        d.save(&dir.join("market.json")).unwrap();
+        operator.mint(&d, operator.address, ether(1000)).await.unwrap();
+        operator.mint(&d, client.address, ether(100)).await.unwrap();
+        // Model 1: public input; model 2: hashed input (the client sends it to the operator).
+        let mut models_toml = String::new();
+        let mut inputs = vec![];
+        for &(n, input) in which {
+            let (c, w) = common::compiled_with_witness("digits_mlp", RunArgs { input_visibility: input, ..RunArgs::default() });
+            let srs = common::srs(c.settings.run_args.logrows);
+            let (pk, vk) = zkinfer::setup(&c, &srs).unwrap();
+            c.save(dir.join(format!("m{n}.compiled"))).unwrap();
+            pk.save(&dir.join(format!("m{n}.pk"))).unwrap();
+            zkinfer::prover::save_srs(&srs, &dir.join(format!("m{n}.srs"))).unwrap();
+            let verifier = operator.deploy_verifier(&CompiledVerifier::new(&verifier_file(&srs, &vk)).unwrap()).await.unwrap();
+            let (id, _) = operator.register(&d, verifier, layout_for(vk.statement(), Default::default()).unwrap(), "").await.unwrap();
+            assert_eq!(id, U256::from(n));
+            operator.stake(&d, id, ether(200)).await.unwrap();
+            models_toml += &format!("[[models]]\nid = {n}\ncompiled = \"m{n}.compiled\"\npk = \"m{n}.pk\"\nsrs = \"m{n}.srs\"\n\n");
+            inputs.push((c, w));
+        }
+    (operator, client, d, models_toml, inputs)
+}
+
+fn config_toml(url: &str, database: &str, models_toml: &str) -> String {
+    format!("rpc_url = \"{url}\"\nprivate_key = \"{ANVIL_DEV_KEY}\"\ndeployment = \"market.json\"\ndatabase = \"{database}\"\nlisten = \"127.0.0.1:0\"\nconfirmations = 0\npoll_ms = 200\n\n{models_toml}")
+}
+
 /// The first committed digits sample, as EZKL input JSON.
 fn first_sample() -> zkinfer::InputData {
     let all = zkinfer::InputData::load(common::models().join("digits_mlp").join("input.json")).unwrap();
     zkinfer::InputData { input_data: vec![all.input_data[0][..64].to_vec()] }
+}
+
+/// Scale-out: two operator machines (two service instances) share one PostgreSQL job store and
+/// race for the same requests; every request is proven and fulfilled exactly once.
+#[test]
+fn two_operator_instances_share_one_postgres_queue() {
+    let pg = common::postgres::Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let node = Anvil::start(&Anvil::bundled_binary().expect("npm ci --prefix solidity"), true).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        let (operator, client, d, models_toml, inputs) = market_with_models(&node, dir, &[(1, Visibility::Public)]).await;
+        std::fs::write(dir.join("operator.toml"), config_toml(&node.url, &pg.url, &models_toml)).unwrap();
+        let config = Config::load(&dir.join("operator.toml")).unwrap();
+        let a = service::start(config.clone()).await.unwrap();
+        let b = service::start(config).await.unwrap();
+        let (base_a, base_b) = (format!("http://{}", a.local_addr), format!("http://{}", b.local_addr));
+        let http = reqwest::Client::new();
+        let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let before = client.balance(&d, operator.address).await.unwrap();
+        let req = zkinfer_market::operator::request_inputs(&inputs[0].0, &first_sample()).unwrap();
+        let mut ids = vec![];
+        for _ in 0..4 {
+            ids.push(client.request(&d, U256::from(1), req.clone(), ether(10), ts + 3600).await.unwrap().0);
+        }
+        for id in 1..=4 {
+            wait_for(&http, &base_a, id, "fulfilled").await;
+        }
+        for id in &ids {
+            assert_eq!(client.request_state(&d, *id).await.unwrap().status, 2);
+        }
+        assert_eq!(client.balance(&d, operator.address).await.unwrap(), before + ether(40), "paid once per request");
+        let proofs = |m: String| -> u64 { m.lines().find_map(|l| l.strip_prefix("zkinfer_proofs_total ")).unwrap().parse().unwrap() };
+        let pa = proofs(http.get(format!("{base_a}/metrics")).send().await.unwrap().text().await.unwrap());
+        let pb = proofs(http.get(format!("{base_b}/metrics")).send().await.unwrap().text().await.unwrap());
+        assert_eq!(pa + pb, 4, "each request proven exactly once across both instances ({pa} + {pb})");
+        a.stop().await;
+        b.stop().await;
+    });
 }

@@ -51,6 +51,8 @@ pub fn srs(k: u32) -> Srs {
     s
 }
 
+pub mod postgres;
+
 /// Run the `zkinfer` binary in `dir`.
 pub fn zk(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).current_dir(dir).output().expect("run zkinfer")

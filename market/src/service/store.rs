@@ -43,6 +43,9 @@ pub struct Job {
     pub error: Option<String>,
     pub attempts: i64,
     pub updated_at: i64,
+    /// The proof (proof.json) once made, so a failed send is retried without proving again.
+    #[serde(skip_serializing)]
+    pub proof: Option<String>,
 }
 
 /// A request the watcher saw.
@@ -57,11 +60,11 @@ pub struct NewJob {
 }
 
 const SCHEMA: [&str; 2] = [
-    "CREATE TABLE IF NOT EXISTS jobs (request_id TEXT PRIMARY KEY, model_id TEXT NOT NULL, inputs TEXT NOT NULL, deadline BIGINT NOT NULL, state TEXT NOT NULL, private_input TEXT, tx_hash TEXT, error TEXT, attempts BIGINT NOT NULL, lease_until BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS jobs (request_id TEXT PRIMARY KEY, model_id TEXT NOT NULL, inputs TEXT NOT NULL, deadline BIGINT NOT NULL, state TEXT NOT NULL, private_input TEXT, tx_hash TEXT, error TEXT, attempts BIGINT NOT NULL, lease_until BIGINT NOT NULL, updated_at BIGINT NOT NULL, proof TEXT)",
     "CREATE TABLE IF NOT EXISTS cursor (name TEXT PRIMARY KEY, block BIGINT NOT NULL)",
 ];
 
-const COLUMNS: &str = "request_id, model_id, inputs, deadline, state, private_input, tx_hash, error, attempts, updated_at";
+const COLUMNS: &str = "request_id, model_id, inputs, deadline, state, private_input, tx_hash, error, attempts, updated_at, proof";
 
 #[derive(Clone)]
 pub struct Store {
@@ -81,6 +84,7 @@ fn job(r: &sqlx::any::AnyRow) -> Result<Job> {
         error: r.try_get(7).map_err(db)?,
         attempts: r.try_get(8).map_err(db)?,
         updated_at: r.try_get(9).map_err(db)?,
+        proof: r.try_get(10).map_err(db)?,
     })
 }
 
@@ -171,6 +175,18 @@ impl Store {
             .bind(state)
             .bind(tx_hash.map(str::to_string))
             .bind(error.map(str::to_string))
+            .bind(now())
+            .bind(request_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Record the proof and move to `sending` (before the fulfilment is sent).
+    pub async fn set_sending(&self, request_id: &str, proof_json: &str) -> Result<()> {
+        sqlx::query("UPDATE jobs SET state = 'sending', proof = $1, error = NULL, updated_at = $2 WHERE request_id = $3")
+            .bind(proof_json)
             .bind(now())
             .bind(request_id)
             .execute(&self.pool)

@@ -68,23 +68,30 @@ async fn process(s: &Shared, job: &Job) -> Result<()> {
         Some(j) => Some(serde_json::from_str::<zkinfer_onnx::data::InputData>(j).map_err(|e| MarketError::Format(format!("stored private input: {e}")))?),
         None => None,
     };
-    let binding = s.conn.binding(&s.deployment, id, s.conn.address).await?;
-    let binding = crate::layout::field(&binding)?;
-    let started = std::time::Instant::now();
-    let m = model.clone();
-    let proof = tokio::task::spawn_blocking(move || -> Result<zkinfer_prover::ProofArtifact> {
-        let w = crate::operator::witness_for_request(&m.compiled, &onchain, private.as_ref())?;
-        zkinfer_prover::prove(&m.compiled, &w, &m.pk, &m.srs, binding).map_err(|e| MarketError::Format(e.to_string()))
-    })
-    .await
-    .map_err(|e| MarketError::Format(format!("prover thread: {e}")))??;
-    s.metrics.prove_millis.fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-    s.metrics.proofs.fetch_add(1, Ordering::Relaxed);
+    // A proof made by an earlier attempt (whose send failed) is sent again, not re-made.
+    let proof = match &job.proof {
+        Some(p) => serde_json::from_str::<zkinfer_prover::ProofArtifact>(p).map_err(|e| MarketError::Format(format!("stored proof: {e}")))?,
+        None => {
+            let binding = s.conn.binding(&s.deployment, id, s.conn.address).await?;
+            let binding = crate::layout::field(&binding)?;
+            let started = std::time::Instant::now();
+            let m = model.clone();
+            let proof = tokio::task::spawn_blocking(move || -> Result<zkinfer_prover::ProofArtifact> {
+                let w = crate::operator::witness_for_request(&m.compiled, &onchain, private.as_ref())?;
+                zkinfer_prover::prove(&m.compiled, &w, &m.pk, &m.srs, binding).map_err(|e| MarketError::Format(e.to_string()))
+            })
+            .await
+            .map_err(|e| MarketError::Format(format!("prover thread: {e}")))??;
+            s.metrics.prove_millis.fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+            s.metrics.proofs.fetch_add(1, Ordering::Relaxed);
+            // Recorded before acting: a crash from here on is resolved by the on-chain check.
+            s.store.set_sending(&job.request_id, &serde_json::to_string(&proof).expect("serializable")).await?;
+            proof
+        }
+    };
     let values = proof.instances().map_err(|e| MarketError::Format(e.to_string()))?;
     let (ins, outs) = crate::split_public_values(&model.pk.header.statement, &values)?;
     let bytes = proof.proof_bytes().map_err(|e| MarketError::Format(e.to_string()))?;
-    // Recorded before acting: a crash from here on is resolved by the on-chain check above.
-    s.store.set_state(&job.request_id, "sending", None, None).await?;
     if !still_open(s, job, id).await? {
         return Ok(());
     }
