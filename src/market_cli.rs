@@ -170,6 +170,7 @@ fn print(json_out: bool, j: serde_json::Value, line: String) {
 async fn connect(n: &Node) -> Result<(Connection, Deployment), MarketError> {
     let c = Connection::connect(&n.rpc_url, &n.private_key).await?;
     let d = Deployment::load(&n.deployment)?;
+    c.check_chain(&d).await?;
     Ok((c, d))
 }
 

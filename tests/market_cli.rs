@@ -62,6 +62,12 @@ fn market_commands_on_anvil() {
     assert!(err.contains("NotOpen"), "{err}");
     let err = fail(op(&["market", "stake", "--model", "1", "--amount", "1.2.3"]));
     assert!(err.contains("invalid amount"), "{err}");
+    // A deployment file from another chain is refused before anything is sent.
+    let mut other: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("market.json")).unwrap()).unwrap();
+    other["chain_id"] = 1.into();
+    std::fs::write(dir.join("mainnet.json"), other.to_string()).unwrap();
+    let err = fail(op(&["market", "status", "--request", "1", "--deployment", "mainnet.json"]));
+    assert!(err.contains("is on chain 1"), "{err}");
     drop(node);
     let err = fail(op(&["market", "status", "--request", "1"]));
     assert!(err.contains("cannot reach the node"), "{err}");

@@ -156,8 +156,10 @@ fn two_operator_instances_share_one_postgres_queue() {
         let (operator, client, d, models_toml, inputs) = market_with_models(&node, dir, &[(1, Visibility::Public)]).await;
         std::fs::write(dir.join("operator.toml"), config_toml(&node.url, &pg.url, &models_toml)).unwrap();
         let config = Config::load(&dir.join("operator.toml")).unwrap();
-        let a = service::start(config.clone()).await.unwrap();
-        let b = service::start(config).await.unwrap();
+        let (mut ca, mut cb) = (config.clone(), config);
+        (ca.instance, cb.instance) = ("machine-a".into(), "machine-b".into());
+        let a = service::start(ca).await.unwrap();
+        let b = service::start(cb).await.unwrap();
         let (base_a, base_b) = (format!("http://{}", a.local_addr), format!("http://{}", b.local_addr));
         let http = reqwest::Client::new();
         let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();

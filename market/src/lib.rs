@@ -127,6 +127,15 @@ impl Connection {
         Ok(Connection { provider, address, url: url.into() })
     }
 
+    /// Refuse a deployment made on another chain (a market file pointed at the wrong node).
+    pub async fn check_chain(&self, d: &Deployment) -> Result<()> {
+        let id = self.provider.get_chain_id().await.map_err(|e| rpc("eth_chainId", e))?;
+        if id != d.chain_id {
+            return Err(MarketError::Format(format!("the market deployment is on chain {}, but {} is chain {id}", d.chain_id, self.url)));
+        }
+        Ok(())
+    }
+
     /// Simulate, then send a contract call and wait for its receipt.
     async fn send<P: Provider, D: alloy::contract::CallDecoder>(&self, what: &str, call: alloy::contract::CallBuilder<P, D>) -> Result<TransactionReceipt> {
         call.call_raw().await.map_err(|e| revert(what, e))?;

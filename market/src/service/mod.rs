@@ -58,6 +58,10 @@ pub struct Config {
     /// Seconds a worker holds a claimed job before another may take it over.
     #[serde(default = "default_lease")]
     pub lease_seconds: i64,
+    /// This machine's name in a shared store (default: the host name): on start-up it takes back
+    /// at once the jobs it held when it stopped. Give every machine its own.
+    #[serde(default = "default_instance")]
+    pub instance: String,
     pub models: Vec<ModelConfig>,
 }
 
@@ -91,6 +95,9 @@ fn default_poll() -> u64 {
 }
 fn default_lease() -> i64 {
     600
+}
+fn default_instance() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "operator".into())
 }
 
 impl Config {
@@ -185,7 +192,12 @@ impl Running {
 pub async fn start(config: Config) -> Result<Running> {
     let conn = Connection::connect(&config.rpc_url, &config.key()?).await?;
     let deployment = Deployment::load(&config.deployment)?;
+    conn.check_chain(&deployment).await?;
     let store = Store::open(&config.database).await?;
+    let resumed = store.release_leases_of(&config.instance).await?;
+    if resumed > 0 {
+        tracing::info!("taking back {resumed} job(s) this instance held when it stopped");
+    }
     let mut models = HashMap::new();
     for m in &config.models {
         let (operator, _, _) = conn.registry(&deployment).serving(U256::from(m.id)).call().await.map(|r| (r.operator, r.verifier, r.retired)).map_err(|e| MarketError::Format(format!("model {}: {e}", m.id)))?;

@@ -60,7 +60,7 @@ pub struct NewJob {
 }
 
 const SCHEMA: [&str; 2] = [
-    "CREATE TABLE IF NOT EXISTS jobs (request_id TEXT PRIMARY KEY, model_id TEXT NOT NULL, inputs TEXT NOT NULL, deadline BIGINT NOT NULL, state TEXT NOT NULL, private_input TEXT, tx_hash TEXT, error TEXT, attempts BIGINT NOT NULL, lease_until BIGINT NOT NULL, updated_at BIGINT NOT NULL, proof TEXT)",
+    "CREATE TABLE IF NOT EXISTS jobs (request_id TEXT PRIMARY KEY, model_id TEXT NOT NULL, inputs TEXT NOT NULL, deadline BIGINT NOT NULL, state TEXT NOT NULL, private_input TEXT, tx_hash TEXT, error TEXT, attempts BIGINT NOT NULL, lease_until BIGINT NOT NULL, updated_at BIGINT NOT NULL, proof TEXT, owner TEXT)",
     "CREATE TABLE IF NOT EXISTS cursor (name TEXT PRIMARY KEY, block BIGINT NOT NULL)",
 ];
 
@@ -157,16 +157,23 @@ impl Store {
         Ok(r.rows_affected() == 1)
     }
 
-    /// Claim the queued job with the nearest deadline (or one whose worker's lease expired) for
-    /// `lease` seconds.
-    pub async fn claim(&self, lease: i64) -> Result<Option<Job>> {
+    /// Claim, for instance `owner`, the queued job with the nearest deadline (or one whose
+    /// worker's lease expired) for `lease` seconds.
+    pub async fn claim(&self, lease: i64, owner: &str) -> Result<Option<Job>> {
         let t = now();
         let lock = if self.postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
-            "UPDATE jobs SET state = 'proving', lease_until = $1, attempts = attempts + 1, updated_at = $2 WHERE request_id = (SELECT request_id FROM jobs WHERE state = 'queued' OR (state IN ('proving', 'sending') AND lease_until < $3) ORDER BY deadline LIMIT 1{lock}) RETURNING {COLUMNS}"
+            "UPDATE jobs SET state = 'proving', lease_until = $1, attempts = attempts + 1, updated_at = $2, owner = $3 WHERE request_id = (SELECT request_id FROM jobs WHERE state = 'queued' OR (state IN ('proving', 'sending') AND lease_until < $4) ORDER BY deadline LIMIT 1{lock}) RETURNING {COLUMNS}"
         );
-        let r = sqlx::query(&sql).bind(t + lease).bind(t).bind(t).fetch_optional(&self.pool).await.map_err(db)?;
+        let r = sqlx::query(&sql).bind(t + lease).bind(t).bind(owner).bind(t).fetch_optional(&self.pool).await.map_err(db)?;
         r.as_ref().map(job).transpose()
+    }
+
+    /// At start-up: the leases instance `owner` held when it stopped (crashed while proving or
+    /// sending) end now, so its jobs are taken up at once instead of after the lease.
+    pub async fn release_leases_of(&self, owner: &str) -> Result<u64> {
+        let r = sqlx::query("UPDATE jobs SET lease_until = 0 WHERE owner = $1 AND state IN ('proving', 'sending')").bind(owner).execute(&self.pool).await.map_err(db)?;
+        Ok(r.rows_affected())
     }
 
     /// Move a job to `state` (recording a transaction hash or an error).

@@ -19,7 +19,7 @@ pub async fn run(s: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
         if *stopped.borrow() {
             return;
         }
-        match s.store.claim(s.config.lease_seconds).await {
+        match s.store.claim(s.config.lease_seconds, &s.config.instance).await {
             Ok(Some(job)) => {
                 let id = job.request_id.clone();
                 match process(&s, &job).await {
