@@ -224,6 +224,11 @@ impl InstancePacking {
         Ok(out)
     }
 
+    /// The integer a packed public value stands for, when it lies in `[lo, hi]`.
+    pub fn unpack_value(&self, v: &Fr) -> Option<i64> {
+        self.slot(v).map(|d| self.lo + d as i64)
+    }
+
     /// `v − lo` when the field element `v` is an integer in `[lo, hi]`.
     fn slot(&self, v: &Fr) -> Option<u64> {
         let d = *v - fr(self.lo);
@@ -267,6 +272,7 @@ mod tests {
         assert!(p.pack(&vals).is_err());
         assert_eq!(p.pack(&vals[..3]), Err(PackError::Count { got: 3, expected: 71 }));
         assert_eq!((p.values_of(Role::Output(0)), p.binding_value(), p.params_hash_value()), (Some(0..70), 70, None));
+        assert_eq!((p.unpack_value(&fr(-3)), p.unpack_value(&fr(7)), p.unpack_value(&fr(8)), p.unpack_value(&fr(-9))), (Some(-3), Some(7), None, None));
     }
 
     #[test]

@@ -6,19 +6,10 @@ use crate::bindings::ModelRegistry;
 use crate::{MarketError, Result};
 use alloy::primitives::{FixedBytes, U256};
 use halo2_proofs::halo2curves::bn256::Fr;
-use zkinfer_circuits::Role;
+use zkinfer_circuits::{InstancePacking, Role};
 use zkinfer_onnx::settings::Visibility;
+use zkinfer_prover::statement::visibility_code;
 use zkinfer_prover::Statement;
-
-/// The Solidity `ModelRegistry.Visibility` code (the statement encoding's).
-fn code(v: Visibility) -> u8 {
-    match v {
-        Visibility::Public => 0,
-        Visibility::Private => 1,
-        Visibility::Hashed => 2,
-        Visibility::Fixed => 3,
-    }
-}
 
 /// A `uint256` as a field element; values at or above the modulus are refused.
 pub fn field(v: &U256) -> Result<Fr> {
@@ -49,9 +40,9 @@ pub fn layout_for(st: &Statement, encoding: FixedBytes<32>) -> Result<ModelRegis
         _ => return Err(MarketError::Format("the market needs the outputs to share one fixed-point scale".into())),
     };
     Ok(ModelRegistry::Layout {
-        input: code(v.input),
-        param: code(v.param),
-        output: code(v.output),
+        input: visibility_code(v.input),
+        param: visibility_code(v.param),
+        output: visibility_code(v.output),
         inputValues: count(|r| matches!(r, Role::Input(_) | Role::InputHash(_))),
         outputValues: count(|r| matches!(r, Role::Output(_) | Role::OutputHash(_))),
         outputScale: scale,
@@ -63,12 +54,17 @@ pub fn layout_for(st: &Statement, encoding: FixedBytes<32>) -> Result<ModelRegis
 /// A proof's public values split into the input segment (what a request carries) and the
 /// output segment (what a fulfilment claims).
 pub fn split_public_values(st: &Statement, values: &[Fr]) -> Result<(Vec<U256>, Vec<U256>)> {
-    if values.len() != st.packing.num_values() {
-        return Err(MarketError::Format(format!("{} public values, the model has {}", values.len(), st.packing.num_values())));
+    split_packed(&st.packing, values)
+}
+
+/// [`split_public_values`] by the packing alone.
+pub fn split_packed(p: &InstancePacking, values: &[Fr]) -> Result<(Vec<U256>, Vec<U256>)> {
+    if values.len() != p.num_values() {
+        return Err(MarketError::Format(format!("{} public values, the model has {}", values.len(), p.num_values())));
     }
     let (mut ins, mut outs) = (vec![], vec![]);
     let mut at = 0;
-    for s in &st.packing.segments {
+    for s in &p.segments {
         let seg = values[at..at + s.len].iter().map(word);
         match s.role {
             Role::Input(_) | Role::InputHash(_) => ins.extend(seg),

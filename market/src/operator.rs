@@ -2,11 +2,10 @@
 //! request, and the witness an operator proves for it — from the request's public input values,
 //! or from the private input a client handed over, checked against the request's input hash.
 
-use crate::layout::word;
 use crate::{MarketError, Result};
 use alloy::primitives::U256;
 use halo2_proofs::halo2curves::bn256::Fr;
-use zkinfer_circuits::{public_values, InstancePacking, Role, Visibilities};
+use zkinfer_circuits::{public_values, InstancePacking, Visibilities};
 use zkinfer_onnx::artifacts::{CompiledModel, Witness};
 use zkinfer_onnx::data::InputData;
 use zkinfer_onnx::settings::Visibility;
@@ -29,15 +28,7 @@ pub fn input_segment(c: &CompiledModel, w: &Witness) -> Result<Vec<U256>> {
     };
     let vis = visibilities(c);
     let values = public_values(g, &vis, &arrays(&w.inputs, &g.inputs), &arrays(&w.outputs, &g.outputs), Fr::zero());
-    let packing = InstancePacking::new(g, &vis);
-    let mut out = vec![];
-    let mut at = 0;
-    for s in &packing.segments {
-        if matches!(s.role, Role::Input(_) | Role::InputHash(_)) {
-            out.extend(values[at..at + s.len].iter().map(word));
-        }
-        at += s.len;
-    }
+    let (out, _) = crate::layout::split_packed(&InstancePacking::new(g, &vis), &values)?;
     if out.is_empty() {
         return Err(MarketError::Format("the model's input is private: a market request needs a public or hashed input".into()));
     }

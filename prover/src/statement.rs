@@ -66,7 +66,8 @@ pub struct Statement {
     pub params_hash: Option<String>,
 }
 
-fn vis_code(v: Visibility) -> u8 {
+/// A visibility's code in the statement encoding (also `ModelRegistry.Visibility`).
+pub fn visibility_code(v: Visibility) -> u8 {
     match v {
         Visibility::Public => 0,
         Visibility::Private => 1,
@@ -99,7 +100,7 @@ impl Statement {
         let u32be = |b: &mut Vec<u8>, x: usize| b.extend_from_slice(&(x as u32).to_be_bytes());
         u32be(&mut b, self.circuit.lanes);
         b.push(self.circuit.poseidon as u8);
-        b.extend([vis_code(self.visibility.input), vis_code(self.visibility.param), vis_code(self.visibility.output)]);
+        b.extend([visibility_code(self.visibility.input), visibility_code(self.visibility.param), visibility_code(self.visibility.output)]);
         for scales in [&self.input_scales, &self.output_scales] {
             u32be(&mut b, scales.len());
             scales.iter().for_each(|&s| u32be(&mut b, s as usize));

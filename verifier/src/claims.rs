@@ -6,7 +6,6 @@
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use serde::Serialize;
-use zkinfer_circuits::field::fr;
 use zkinfer_circuits::{PackError, Role};
 use zkinfer_prover::artifacts::fr_to_hex;
 use zkinfer_prover::{ProofArtifact, ProverError, Statement};
@@ -114,7 +113,7 @@ pub fn check_claims(proof: &ProofArtifact, values: &[Fr], st: &Statement, commit
     for s in &p.segments {
         let r = p.values_of(s.role).expect("segment of the packing");
         match s.role {
-            Role::Output(_) => outputs.push(values[r].iter().map(|v| decode(v, p.lo)).collect::<Vec<i64>>()),
+            Role::Output(_) => outputs.push(values[r].iter().map(|v| p.unpack_value(v).expect("packing checked the range")).collect::<Vec<i64>>()),
             Role::InputHash(_) => input_hashes.push(fr_to_hex(&values[r.start])),
             Role::OutputHash(_) => output_hashes.push(fr_to_hex(&values[r.start])),
             _ => {}
@@ -137,13 +136,6 @@ pub fn check_claims(proof: &ProofArtifact, values: &[Fr], st: &Statement, commit
         binding: fr_to_hex(&binding),
     };
     Ok((instances, claims))
-}
-
-/// A packed public value back to its integer (packing has checked `lo <= v <= hi`).
-fn decode(v: &Fr, lo: i64) -> i64 {
-    let d = *v - fr(lo);
-    let bytes = halo2_proofs::halo2curves::ff::PrimeField::to_repr(&d);
-    lo + u64::from_le_bytes(bytes.as_ref()[..8].try_into().expect("8 bytes")) as i64
 }
 
 /// Equal up to the last bit a decimal round trip may lose (`x / 2^s` is exact in binary).
