@@ -129,6 +129,45 @@ def digits_softmax():
     save("market/digits_softmax", g, 13, [f32(xte[:16])], extra={"labels.json": {"labels": yte[:16].tolist()}})
 
 
+def digits_tournament():
+    """Two more models for the digits tournament of examples/prediction_market.rs, beside
+    digits_softmax: a multinomial logistic regression and a narrower MLP (16 ReLU units,
+    another seed), both with a Softmax head over the same [1, 64] features, so three
+    operators trade three different committed models on one round."""
+    x, y = load_digits(return_X_y=True)
+    x = x / 16.0
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0)
+    labels = {"labels.json": {"labels": yte[:16].tolist()}}
+    lr = LogisticRegression(max_iter=2000, C=0.5).fit(xtr, ytr)
+    g = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["input", "w", "b"], ["logits"], name="linear", transB=1),
+            helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=-1),
+        ],
+        "digits_logreg",
+        [vi("input", [1, 64])],
+        [vi("probs", [1, 10])],
+        [init("w", f32(lr.coef_)), init("b", f32(lr.intercept_))],
+    )
+    save("market/digits_logreg", g, 13, [f32(xte[:16])], extra=labels)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=800, random_state=7).fit(xtr, ytr)
+    w1, w2 = clf.coefs_
+    b1, b2 = clf.intercepts_
+    g = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+            helper.make_node("Relu", ["h"], ["hr"], name="relu1"),
+            helper.make_node("Gemm", ["hr", "w2", "b2"], ["logits"], name="fc2", transB=1),
+            helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=-1),
+        ],
+        "digits_mlp16",
+        [vi("input", [1, 64])],
+        [vi("probs", [1, 10])],
+        [init("w1", f32(w1.T)), init("b1", f32(b1)), init("w2", f32(w2.T)), init("b2", f32(b2))],
+    )
+    save("market/digits_mlp16", g, 13, [f32(xte[:16])], extra=labels)
+
+
 def conv_features(x, w, b):
     """numpy reference of Conv(3x3, pad 1) + Relu + MaxPool 2x2 for the digits CNN."""
     n = x.shape[0]
@@ -509,6 +548,7 @@ if __name__ == "__main__":
         sys.exit(0)
     digits_mlp()
     digits_softmax()
+    digits_tournament()
     digits_cnn()
     logreg_sigmoid()
     convnet_bn()
