@@ -14,9 +14,7 @@ use zkinfer_prover::Statement;
 /// A `uint256` as a field element; values at or above the modulus are refused.
 pub fn field(v: &U256) -> Result<Fr> {
     use halo2_proofs::halo2curves::ff::PrimeField;
-    Option::from(Fr::from_repr(v.to_le_bytes::<32>())).ok_or_else(|| {
-        MarketError::Format(format!("{v} is not below the BN254 scalar field modulus"))
-    })
+    Option::from(Fr::from_repr(v.to_le_bytes::<32>())).ok_or_else(|| MarketError::Format(format!("{v} is not below the BN254 scalar field modulus")))
 }
 
 /// A field element as a `uint256`.
@@ -34,25 +32,12 @@ pub fn layout_for(st: &Statement, encoding: FixedBytes<32>) -> Result<ModelRegis
         return Err(MarketError::Format("the market refuses private inputs, params or outputs: a proof of them shows nothing about this model or request".into()));
     }
     if v.param == Visibility::Public {
-        return Err(MarketError::Format(
-            "the market takes fixed or hashed params, not public ones".into(),
-        ));
+        return Err(MarketError::Format("the market takes fixed or hashed params, not public ones".into()));
     }
-    let count = |f: fn(&Role) -> bool| {
-        st.packing
-            .segments
-            .iter()
-            .filter(|s| f(&s.role))
-            .map(|s| s.len as u32)
-            .sum::<u32>()
-    };
+    let count = |f: fn(&Role) -> bool| st.packing.segments.iter().filter(|s| f(&s.role)).map(|s| s.len as u32).sum::<u32>();
     let scale = match st.output_scales.as_slice() {
         [s, rest @ ..] if rest.iter().all(|r| r == s) => *s,
-        _ => {
-            return Err(MarketError::Format(
-                "the market needs the outputs to share one fixed-point scale".into(),
-            ))
-        }
+        _ => return Err(MarketError::Format("the market needs the outputs to share one fixed-point scale".into())),
     };
     Ok(ModelRegistry::Layout {
         input: visibility_code(v.input),
@@ -75,11 +60,7 @@ pub fn split_public_values(st: &Statement, values: &[Fr]) -> Result<(Vec<U256>, 
 /// [`split_public_values`] by the packing alone.
 pub fn split_packed(p: &InstancePacking, values: &[Fr]) -> Result<(Vec<U256>, Vec<U256>)> {
     if values.len() != p.num_values() {
-        return Err(MarketError::Format(format!(
-            "{} public values, the model has {}",
-            values.len(),
-            p.num_values()
-        )));
+        return Err(MarketError::Format(format!("{} public values, the model has {}", values.len(), p.num_values())));
     }
     let (mut ins, mut outs) = (vec![], vec![]);
     let mut at = 0;

@@ -97,27 +97,15 @@ fn default_lease() -> i64 {
     600
 }
 fn default_instance() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "operator".into())
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "operator".into())
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| MarketError::Format(format!("cannot read {}: {e}", path.display())))?;
-        let mut c: Config = toml::from_str(&text)
-            .map_err(|e| MarketError::Format(format!("{}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| MarketError::Format(format!("cannot read {}: {e}", path.display())))?;
+        let mut c: Config = toml::from_str(&text).map_err(|e| MarketError::Format(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        let rel = |p: &PathBuf| {
-            if p.is_absolute() {
-                p.clone()
-            } else {
-                base.join(p)
-            }
-        };
+        let rel = |p: &PathBuf| if p.is_absolute() { p.clone() } else { base.join(p) };
         c.deployment = rel(&c.deployment);
         for m in &mut c.models {
             (m.compiled, m.pk, m.srs) = (rel(&m.compiled), rel(&m.pk), rel(&m.srs));
@@ -128,10 +116,7 @@ impl Config {
             }
         }
         if c.models.is_empty() || c.workers == 0 {
-            return Err(MarketError::Format(format!(
-                "{}: needs at least one [[models]] entry and one worker",
-                path.display()
-            )));
+            return Err(MarketError::Format(format!("{}: needs at least one [[models]] entry and one worker", path.display())));
         }
         Ok(c)
     }
@@ -139,14 +124,8 @@ impl Config {
     fn key(&self) -> Result<String> {
         match (&self.private_key, &self.private_key_env) {
             (Some(k), _) => Ok(k.clone()),
-            (None, Some(var)) => std::env::var(var).map_err(|_| {
-                MarketError::Format(format!(
-                    "the environment variable {var} (private_key_env) is not set"
-                ))
-            }),
-            (None, None) => Err(MarketError::Format(
-                "the config needs private_key or private_key_env".into(),
-            )),
+            (None, Some(var)) => std::env::var(var).map_err(|_| MarketError::Format(format!("the environment variable {var} (private_key_env) is not set"))),
+            (None, None) => Err(MarketError::Format("the config needs private_key or private_key_env".into())),
         }
     }
 }
@@ -164,8 +143,7 @@ impl LoadedModel {
         let compiled = CompiledModel::load(&m.compiled).map_err(|e| fmt(&e))?;
         let pk = ProvingKeyFile::load(&m.pk).map_err(|e| fmt(&e))?;
         pk.check_model(&compiled).map_err(|e| fmt(&e))?;
-        let srs = zkinfer_prover::load_srs(&m.srs, compiled.settings.run_args.logrows)
-            .map_err(|e| fmt(&e))?;
+        let srs = zkinfer_prover::load_srs(&m.srs, compiled.settings.run_args.logrows).map_err(|e| fmt(&e))?;
         Ok(LoadedModel { compiled, pk, srs })
     }
     pub fn hashed_input(&self) -> bool {
@@ -222,54 +200,23 @@ pub async fn start(config: Config) -> Result<Running> {
     }
     let mut models = HashMap::new();
     for m in &config.models {
-        let (operator, _, _) = conn
-            .registry(&deployment)
-            .serving(U256::from(m.id))
-            .call()
-            .await
-            .map(|r| (r.operator, r.verifier, r.retired))
-            .map_err(|e| MarketError::Format(format!("model {}: {e}", m.id)))?;
+        let (operator, _, _) = conn.registry(&deployment).serving(U256::from(m.id)).call().await.map(|r| (r.operator, r.verifier, r.retired)).map_err(|e| MarketError::Format(format!("model {}: {e}", m.id)))?;
         if operator != conn.address {
-            return Err(MarketError::Format(format!(
-                "model {} is operated by {operator}, not this service's key {}",
-                m.id, conn.address
-            )));
+            return Err(MarketError::Format(format!("model {} is operated by {operator}, not this service's key {}", m.id, conn.address)));
         }
         models.insert(m.id.to_string(), Arc::new(LoadedModel::load(m)?));
     }
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .map_err(|e| MarketError::Format(format!("cannot listen on {}: {e}", config.listen)))?;
-    let local_addr = listener
-        .local_addr()
-        .map_err(|e| MarketError::Format(e.to_string()))?;
-    let shared = Arc::new(Shared {
-        config,
-        conn,
-        deployment,
-        store,
-        models,
-        metrics: Metrics::default(),
-    });
+    let listener = tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| MarketError::Format(format!("cannot listen on {}: {e}", config.listen)))?;
+    let local_addr = listener.local_addr().map_err(|e| MarketError::Format(e.to_string()))?;
+    let shared = Arc::new(Shared { config, conn, deployment, store, models, metrics: Metrics::default() });
     let (stop, stopped) = watch::channel(false);
-    let mut tasks = vec![tokio::spawn(watch_requests(
-        shared.clone(),
-        stopped.clone(),
-    ))];
+    let mut tasks = vec![tokio::spawn(watch_requests(shared.clone(), stopped.clone()))];
     for _ in 0..shared.config.workers {
         tasks.push(tokio::spawn(worker::run(shared.clone(), stopped.clone())));
     }
     tasks.push(tokio::spawn(http::serve(shared.clone(), listener, stopped)));
-    tracing::info!(
-        "operator service on {local_addr}, {} model(s), {} worker(s)",
-        shared.models.len(),
-        shared.config.workers
-    );
-    Ok(Running {
-        stop,
-        tasks,
-        local_addr,
-    })
+    tracing::info!("operator service on {local_addr}, {} model(s), {} worker(s)", shared.models.len(), shared.config.workers);
+    Ok(Running { stop, tasks, local_addr })
 }
 
 /// Poll `Requested` events for our models up to `head − confirmations`, record them with the
@@ -285,45 +232,19 @@ async fn watch_requests(s: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
         }
     }
     async fn poll_once(s: &Shared) -> Result<()> {
-        let head = s
-            .conn
-            .provider
-            .get_block_number()
-            .await
-            .map_err(|e| MarketError::Rpc {
-                what: "eth_blockNumber".into(),
-                reason: e.to_string(),
-            })?;
-        let Some(to) = head.checked_sub(s.config.confirmations) else {
-            return Ok(());
-        };
+        let head = s.conn.provider.get_block_number().await.map_err(|e| MarketError::Rpc { what: "eth_blockNumber".into(), reason: e.to_string() })?;
+        let Some(to) = head.checked_sub(s.config.confirmations) else { return Ok(()) };
         let from = s.store.cursor().await?.map_or(0, |c| c + 1);
         if from > to {
             return Ok(());
         }
-        let filter = alloy::rpc::types::Filter::new()
-            .address(s.deployment.inference)
-            .event_signature(InferenceMarket::Requested::SIGNATURE_HASH)
-            .from_block(from)
-            .to_block(to);
-        let logs = s
-            .conn
-            .provider
-            .get_logs(&filter)
-            .await
-            .map_err(|e| MarketError::Rpc {
-                what: "eth_getLogs".into(),
-                reason: e.to_string(),
-            })?;
+        let filter = alloy::rpc::types::Filter::new().address(s.deployment.inference).event_signature(InferenceMarket::Requested::SIGNATURE_HASH).from_block(from).to_block(to);
+        let logs = s.conn.provider.get_logs(&filter).await.map_err(|e| MarketError::Rpc { what: "eth_getLogs".into(), reason: e.to_string() })?;
         let mut jobs = vec![];
         for log in &logs {
-            let Ok(ev) = log.log_decode::<InferenceMarket::Requested>() else {
-                continue;
-            };
+            let Ok(ev) = log.log_decode::<InferenceMarket::Requested>() else { continue };
             let e = ev.inner.data;
-            let Some(m) = s.models.get(&e.modelId.to_string()) else {
-                continue;
-            };
+            let Some(m) = s.models.get(&e.modelId.to_string()) else { continue };
             let inputs: Vec<String> = e.inputs.iter().map(|v| v.to_string()).collect();
             jobs.push(NewJob {
                 request_id: e.id.to_string(),

@@ -24,10 +24,7 @@ fn db(e: sqlx::Error) -> MarketError {
 
 /// Seconds since the epoch.
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// One request, as the operator tracks it.
@@ -97,21 +94,10 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
-        let url = if !postgres && !url.contains('?') && url.starts_with("sqlite:") {
-            format!("{url}?mode=rwc")
-        } else {
-            url.to_string()
-        };
-        let pool = AnyPoolOptions::new()
-            .max_connections(if postgres { 8 } else { 4 })
-            .connect(&url)
-            .await
-            .map_err(|e| MarketError::Format(format!("cannot open the job store {url}: {e}")))?;
+        let url = if !postgres && !url.contains('?') && url.starts_with("sqlite:") { format!("{url}?mode=rwc") } else { url.to_string() };
+        let pool = AnyPoolOptions::new().max_connections(if postgres { 8 } else { 4 }).connect(&url).await.map_err(|e| MarketError::Format(format!("cannot open the job store {url}: {e}")))?;
         if !postgres {
-            sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&pool)
-                .await
-                .map_err(db)?;
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await.map_err(db)?;
         }
         for s in SCHEMA {
             sqlx::query(s).execute(&pool).await.map_err(db)?;
@@ -121,10 +107,7 @@ impl Store {
 
     /// The last block whose requests are recorded.
     pub async fn cursor(&self) -> Result<Option<u64>> {
-        let r = sqlx::query("SELECT block FROM cursor WHERE name = 'requests'")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let r = sqlx::query("SELECT block FROM cursor WHERE name = 'requests'").fetch_optional(&self.pool).await.map_err(db)?;
         Ok(match r {
             Some(r) => Some(r.try_get::<i64, _>(0).map_err(db)? as u64),
             None => None,
@@ -137,11 +120,7 @@ impl Store {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let mut added = 0;
         for j in jobs {
-            let state = if j.needs_input {
-                "waiting_input"
-            } else {
-                "queued"
-            };
+            let state = if j.needs_input { "waiting_input" } else { "queued" };
             let r = sqlx::query("INSERT INTO jobs (request_id, model_id, inputs, deadline, state, attempts, lease_until, updated_at) VALUES ($1, $2, $3, $4, $5, 0, 0, $6) ON CONFLICT (request_id) DO NOTHING")
                 .bind(&j.request_id)
                 .bind(&j.model_id)
@@ -182,46 +161,23 @@ impl Store {
     /// worker's lease expired) for `lease` seconds.
     pub async fn claim(&self, lease: i64, owner: &str) -> Result<Option<Job>> {
         let t = now();
-        let lock = if self.postgres {
-            " FOR UPDATE SKIP LOCKED"
-        } else {
-            ""
-        };
+        let lock = if self.postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
             "UPDATE jobs SET state = 'proving', lease_until = $1, attempts = attempts + 1, updated_at = $2, owner = $3 WHERE request_id = (SELECT request_id FROM jobs WHERE state = 'queued' OR (state IN ('proving', 'sending') AND lease_until < $4) ORDER BY deadline LIMIT 1{lock}) RETURNING {COLUMNS}"
         );
-        let r = sqlx::query(&sql)
-            .bind(t + lease)
-            .bind(t)
-            .bind(owner)
-            .bind(t)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let r = sqlx::query(&sql).bind(t + lease).bind(t).bind(owner).bind(t).fetch_optional(&self.pool).await.map_err(db)?;
         r.as_ref().map(job).transpose()
     }
 
     /// At start-up: the leases instance `owner` held when it stopped (crashed while proving or
     /// sending) end now, so its jobs are taken up at once instead of after the lease.
     pub async fn release_leases_of(&self, owner: &str) -> Result<u64> {
-        let r = sqlx::query(
-            "UPDATE jobs SET lease_until = 0 WHERE owner = $1 AND state IN ('proving', 'sending')",
-        )
-        .bind(owner)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
+        let r = sqlx::query("UPDATE jobs SET lease_until = 0 WHERE owner = $1 AND state IN ('proving', 'sending')").bind(owner).execute(&self.pool).await.map_err(db)?;
         Ok(r.rows_affected())
     }
 
     /// Move a job to `state` (recording a transaction hash or an error).
-    pub async fn set_state(
-        &self,
-        request_id: &str,
-        state: &str,
-        tx_hash: Option<&str>,
-        error: Option<&str>,
-    ) -> Result<()> {
+    pub async fn set_state(&self, request_id: &str, state: &str, tx_hash: Option<&str>, error: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE jobs SET state = $1, tx_hash = COALESCE($2, tx_hash), error = $3, updated_at = $4 WHERE request_id = $5")
             .bind(state)
             .bind(tx_hash.map(str::to_string))
@@ -247,22 +203,13 @@ impl Store {
     }
 
     pub async fn get(&self, request_id: &str) -> Result<Option<Job>> {
-        let r = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE request_id = $1"))
-            .bind(request_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
+        let r = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE request_id = $1")).bind(request_id).fetch_optional(&self.pool).await.map_err(db)?;
         r.as_ref().map(job).transpose()
     }
 
     /// Jobs per state.
     pub async fn counts(&self) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
-            .collect()
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state").fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?))).collect()
     }
 }
