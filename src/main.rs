@@ -3,6 +3,7 @@
 //! error (one line on stderr).
 
 mod market_cli;
+mod prediction_cli;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -43,6 +44,11 @@ enum Cmd {
         param_scale: u32,
         #[arg(long, default_value_t = 2)]
         num_inner_cols: usize,
+        /// Compile for a prediction tournament: the encoding file of `zkinfer market encoding`
+        /// fixes hashed features, their scale and packing range (overrides --input-visibility
+        /// and --input-scale; do not run calibrate-settings afterwards, it would change them).
+        #[arg(long)]
+        feature_encoding: Option<PathBuf>,
     },
     /// Choose scales, lookup range and logrows from sample inputs and report fidelity.
     CalibrateSettings {
@@ -247,9 +253,9 @@ enum Cmd {
 
 fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
     match cli.cmd {
-        Cmd::GenSettings { model, settings_path, input_visibility, param_visibility, output_visibility, logrows, input_scale, param_scale, num_inner_cols } => {
+        Cmd::GenSettings { model, settings_path, input_visibility, param_visibility, output_visibility, logrows, input_scale, param_scale, num_inner_cols, feature_encoding } => {
             let g = zkinfer::load_model(&model)?;
-            let ra = RunArgs {
+            let mut ra = RunArgs {
                 input_scale,
                 param_scale,
                 logrows: logrows.unwrap_or(4),
@@ -259,6 +265,10 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 output_visibility,
                 ..RunArgs::default()
             };
+            if let Some(path) = &feature_encoding {
+                let enc = zkinfer_market::prediction::FeatureEncoding::load(path).map_err(|e| zkinfer::prover::ProverError::Format(e.to_string()))?;
+                enc.apply(&mut ra);
+            }
             let s = zkinfer::gen_settings(&g, ra)?;
             s.save(&settings_path)?;
             println!("wrote {} (logrows {}, ~{} rows)", settings_path.display(), s.run_args.logrows, s.num_rows);

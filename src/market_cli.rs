@@ -14,16 +14,16 @@ use zkinfer_market::{Connection, Deployment, MarketError, MarketParams};
 pub struct Node {
     /// JSON-RPC node (plain http).
     #[arg(long = "rpc-url", default_value = "http://127.0.0.1:8545")]
-    rpc_url: String,
+    pub rpc_url: String,
     /// Hex private key of the sender (or set ZKINFER_PRIVATE_KEY).
     #[arg(long = "private-key", env = "ZKINFER_PRIVATE_KEY", hide_env_values = true)]
-    private_key: String,
+    pub private_key: String,
     /// The market deployment (written by `market deploy` / `market dev`).
     #[arg(long = "deployment", default_value = "market.json")]
-    deployment: PathBuf,
+    pub deployment: PathBuf,
     /// Print one JSON object.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
 #[derive(Subcommand)]
@@ -63,7 +63,8 @@ pub enum MarketCmd {
         /// Where clients find the model's compiled circuit and description.
         #[arg(long, default_value = "")]
         uri: String,
-        /// Tournament feature encoding (0x bytes32), for prediction markets.
+        /// The tournament's feature encoding (`market encoding` file, checked against the
+        /// model; or its 0x bytes32 id), for prediction markets.
         #[arg(long)]
         encoding: Option<String>,
         /// Tokens to stake right away.
@@ -138,10 +139,12 @@ pub enum MarketCmd {
         #[arg(long)]
         request: u64,
     },
+    #[command(flatten)]
+    Tournament(crate::prediction_cli::TournamentCmd),
 }
 
 /// Whole tokens with up to 18 decimals ("10", "0.25") as base units.
-fn amount(s: &str) -> Result<U256, MarketError> {
+pub(crate) fn amount(s: &str) -> Result<U256, MarketError> {
     let bad = || MarketError::Format(format!("invalid amount {s:?}: tokens with up to 18 decimals, e.g. 10 or 0.25"));
     let (int, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
     if frac.len() > 18 || (int.is_empty() && frac.is_empty()) || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
@@ -151,15 +154,15 @@ fn amount(s: &str) -> Result<U256, MarketError> {
     U256::from_str_radix(&digits, 10).map_err(|_| bad())
 }
 
-fn address(s: &str) -> Result<Address, MarketError> {
+pub(crate) fn address(s: &str) -> Result<Address, MarketError> {
     s.trim().parse().map_err(|e| MarketError::Format(format!("invalid address {s:?}: {e}")))
 }
 
-fn format_err(e: impl std::fmt::Display) -> MarketError {
+pub(crate) fn format_err(e: impl std::fmt::Display) -> MarketError {
     MarketError::Format(e.to_string())
 }
 
-fn print(json_out: bool, j: serde_json::Value, line: String) {
+pub(crate) fn print(json_out: bool, j: serde_json::Value, line: String) {
     if json_out {
         println!("{j}");
     } else {
@@ -167,7 +170,7 @@ fn print(json_out: bool, j: serde_json::Value, line: String) {
     }
 }
 
-async fn connect(n: &Node) -> Result<(Connection, Deployment), MarketError> {
+pub(crate) async fn connect(n: &Node) -> Result<(Connection, Deployment), MarketError> {
     let c = Connection::connect(&n.rpc_url, &n.private_key).await?;
     let d = Deployment::load(&n.deployment)?;
     c.check_chain(&d).await?;
@@ -183,6 +186,7 @@ pub fn run(cmd: MarketCmd) -> Result<ExitCode, MarketError> {
 async fn run_async(cmd: MarketCmd) -> Result<ExitCode, MarketError> {
     match cmd {
         MarketCmd::Dev { deployment, anvil_bin } => dev(deployment, anvil_bin).await?,
+        MarketCmd::Tournament(cmd) => crate::prediction_cli::run(cmd).await?,
         MarketCmd::Deploy { node, unbonding_delay, bond_bps, slash_bps } => {
             let c = Connection::connect(&node.rpc_url, &node.private_key).await?;
             let d = c.deploy_market(MarketParams { unbonding_delay, bond_bps, slash_bps }).await?;
@@ -199,7 +203,12 @@ async fn run_async(cmd: MarketCmd) -> Result<ExitCode, MarketError> {
                 return Err(MarketError::Format(format!("{} was generated for model {}, the verifying key is {commitment}", sol_code_path.display(), compiled.model_commitment)));
             }
             let encoding: FixedBytes<32> = match encoding {
-                Some(e) => e.parse().map_err(|e| MarketError::Format(format!("invalid --encoding: {e}")))?,
+                Some(e) if e.starts_with("0x") => e.parse().map_err(|e| MarketError::Format(format!("invalid --encoding: {e}")))?,
+                Some(path) => {
+                    let enc = zkinfer_market::prediction::FeatureEncoding::load(std::path::Path::new(&path))?;
+                    enc.check_statement(vk.statement()).map_err(|e| MarketError::Format(format!("{}: {e}", vk_path.display())))?;
+                    enc.id()
+                }
                 None => FixedBytes::ZERO,
             };
             let layout = zkinfer_market::layout_for(vk.statement(), encoding)?;

@@ -39,34 +39,22 @@ impl FeatureEncoding {
     }
 
     pub fn describe(&self) -> String {
-        let shape = self
-            .shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        format!(
-            "zkinfer/feature-encoding/v1 shape [{shape}] scale {} range [{},{}]",
-            self.scale, self.range.0, self.range.1
-        )
+        let shape = self.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",");
+        format!("zkinfer/feature-encoding/v1 shape [{shape}] scale {} range [{},{}]", self.scale, self.range.0, self.range.1)
     }
 
     pub fn load(path: &Path) -> Result<FeatureEncoding> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| MarketError::Format(format!("cannot read {}: {e}", path.display())))?;
-        let e: FeatureEncoding = serde_json::from_str(&text).map_err(|e| MarketError::Format(format!("{}: not a feature encoding ({{\"shape\": [1, 64], \"scale\": 7, \"range\": [-4096, 4095]}}): {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| MarketError::Format(format!("cannot read {}: {e}", path.display())))?;
+        let e: FeatureEncoding = serde_json::from_str(&text)
+            .map_err(|e| MarketError::Format(format!("{}: not a feature encoding ({{\"shape\": [1, 64], \"scale\": 7, \"range\": [-4096, 4095]}}): {e}", path.display())))?;
         if e.range.0 >= e.range.1 || e.shape.is_empty() || e.shape.contains(&0) {
-            return Err(MarketError::Format(format!(
-                "{}: an encoding needs a non-empty shape and range lo < hi",
-                path.display()
-            )));
+            return Err(MarketError::Format(format!("{}: an encoding needs a non-empty shape and range lo < hi", path.display())));
         }
         Ok(e)
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        zkinfer_onnx::settings::write_json_atomic(path, self)
-            .map_err(|e| MarketError::Format(e.to_string()))
+        zkinfer_onnx::settings::write_json_atomic(path, self).map_err(|e| MarketError::Format(e.to_string()))
     }
 
     /// Settings that compile a model for this encoding: hashed input at the encoding's scale,
@@ -83,12 +71,7 @@ impl FeatureEncoding {
         let g = &c.graph;
         let shape = match g.inputs.as_slice() {
             [id] => g.values[*id].shape.clone(),
-            ids => {
-                return Err(MarketError::Format(format!(
-                    "a tournament model takes one feature tensor; this one takes {}",
-                    ids.len()
-                )))
-            }
+            ids => return Err(MarketError::Format(format!("a tournament model takes one feature tensor; this one takes {}", ids.len()))),
         };
         let ra = &c.settings.run_args;
         self.compare(&shape, ra.input_visibility, ra.input_scale, ra.lookup_range)
@@ -100,51 +83,24 @@ impl FeatureEncoding {
     pub fn check_statement(&self, st: &Statement) -> Result<()> {
         let scale = match st.input_scales.as_slice() {
             [s] => *s,
-            s => {
-                return Err(MarketError::Format(format!(
-                    "a tournament model takes one feature tensor; this one takes {}",
-                    s.len()
-                )))
-            }
+            s => return Err(MarketError::Format(format!("a tournament model takes one feature tensor; this one takes {}", s.len()))),
         };
-        self.compare(
-            &self.shape,
-            st.visibility.input,
-            scale,
-            (st.packing.lo, st.packing.hi),
-        )
+        self.compare(&self.shape, st.visibility.input, scale, (st.packing.lo, st.packing.hi))
     }
 
-    fn compare(
-        &self,
-        shape: &[usize],
-        vis: Visibility,
-        scale: u32,
-        range: (i64, i64),
-    ) -> Result<()> {
+    fn compare(&self, shape: &[usize], vis: Visibility, scale: u32, range: (i64, i64)) -> Result<()> {
         let fix = "compile it with `zkinfer gen-settings --feature-encoding <encoding.json>` (and no calibrate-settings after it)";
         if vis != Visibility::Hashed {
-            return Err(MarketError::Format(format!(
-                "the model's input is {vis:?}, a tournament needs hashed features: {fix}"
-            )));
+            return Err(MarketError::Format(format!("the model's input is {vis:?}, a tournament needs hashed features: {fix}")));
         }
         if shape != self.shape.as_slice() {
-            return Err(MarketError::Format(format!(
-                "the model takes features of shape {shape:?}, the tournament {:?}",
-                self.shape
-            )));
+            return Err(MarketError::Format(format!("the model takes features of shape {shape:?}, the tournament {:?}", self.shape)));
         }
         if scale != self.scale {
-            return Err(MarketError::Format(format!(
-                "the model quantizes features at scale {scale}, the tournament at {}: {fix}",
-                self.scale
-            )));
+            return Err(MarketError::Format(format!("the model quantizes features at scale {scale}, the tournament at {}: {fix}", self.scale)));
         }
         if range != self.range {
-            return Err(MarketError::Format(format!(
-                "the model packs features in [{}, {}], the tournament in [{}, {}]: {fix}",
-                range.0, range.1, self.range.0, self.range.1
-            )));
+            return Err(MarketError::Format(format!("the model packs features in [{}, {}], the tournament in [{}, {}]: {fix}", range.0, range.1, self.range.0, self.range.1)));
         }
         Ok(())
     }
@@ -155,10 +111,7 @@ impl FeatureEncoding {
         self.check_compiled(c)?;
         match crate::operator::request_inputs(c, features)?.as_slice() {
             [h] => Ok(*h),
-            v => Err(MarketError::Format(format!(
-                "expected one feature hash, the model gives {} values",
-                v.len()
-            ))),
+            v => Err(MarketError::Format(format!("expected one feature hash, the model gives {} values", v.len()))),
         }
     }
 }
@@ -219,9 +172,7 @@ pub struct ScoreView {
 }
 
 /// Names of `PredictionMarket.Phase`.
-pub const PHASES: [&str; 7] = [
-    "none", "trading", "closed", "resolved", "void", "settled", "refunded",
-];
+pub const PHASES: [&str; 7] = ["none", "trading", "closed", "resolved", "void", "settled", "refunded"];
 
 /// A trade's proof and the prediction it proves (the outputs segment of its public values).
 pub struct ProvenPrediction {
@@ -237,36 +188,16 @@ impl Connection {
         d.prediction.ok_or_else(|| MarketError::Format("this market deployment has no prediction market: run `zkinfer market deploy-tournament`".into()))
     }
 
-    pub fn prediction(
-        &self,
-        d: &Deployment,
-    ) -> Result<PredictionMarket::PredictionMarketInstance<&alloy::providers::DynProvider>> {
-        Ok(PredictionMarket::new(
-            Self::prediction_address(d)?,
-            &self.provider,
-        ))
+    pub fn prediction(&self, d: &Deployment) -> Result<PredictionMarket::PredictionMarketInstance<&alloy::providers::DynProvider>> {
+        Ok(PredictionMarket::new(Self::prediction_address(d)?, &self.provider))
     }
 
     /// Deploy a tournament's prediction market on the deployment's registry and token, owned by
     /// this signer (its first funder); records its address in `d`.
-    pub async fn deploy_prediction(
-        &self,
-        d: &mut Deployment,
-        p: &TournamentParams,
-    ) -> Result<Address> {
-        let m = PredictionMarket::deploy(
-            &self.provider,
-            d.registry,
-            U256::from(p.outcomes),
-            p.liquidity,
-            p.encoding,
-            p.committee.clone(),
-            U256::from(p.threshold),
-            p.min_collateral,
-            self.address,
-        )
-        .await
-        .map_err(|e| revert("deploying PredictionMarket", e))?;
+    pub async fn deploy_prediction(&self, d: &mut Deployment, p: &TournamentParams) -> Result<Address> {
+        let m = PredictionMarket::deploy(&self.provider, d.registry, U256::from(p.outcomes), p.liquidity, p.encoding, p.committee.clone(), U256::from(p.threshold), p.min_collateral, self.address)
+            .await
+            .map_err(|e| revert("deploying PredictionMarket", e))?;
         d.prediction = Some(*m.address());
         Ok(*m.address())
     }
@@ -274,54 +205,23 @@ impl Connection {
     /// Open a round on `features_commitment` (see [`FeatureEncoding::commitment`]) published at
     /// `uri`, funding it with `subsidy`; trading until `close`, resolution until `resolve_by`
     /// (unix seconds). Returns the round id.
-    pub async fn open_round(
-        &self,
-        d: &Deployment,
-        features_commitment: U256,
-        uri: &str,
-        subsidy: U256,
-        close: u64,
-        resolve_by: u64,
-    ) -> Result<(U256, Tx)> {
+    pub async fn open_round(&self, d: &Deployment, features_commitment: U256, uri: &str, subsidy: U256, close: u64, resolve_by: u64) -> Result<(U256, Tx)> {
         let pm = self.prediction(d)?;
         self.approve(d, *pm.address(), subsidy).await?;
-        let r = self
-            .send(
-                "open",
-                pm.open(
-                    features_commitment,
-                    uri.to_string(),
-                    subsidy,
-                    close,
-                    resolve_by,
-                ),
-            )
-            .await?;
+        let r = self.send("open", pm.open(features_commitment, uri.to_string(), subsidy, close, resolve_by)).await?;
         let id = r
             .inner
             .logs()
             .iter()
             .find_map(|l| l.log_decode::<PredictionMarket::RoundOpened>().ok())
             .map(|e| e.inner.data.round)
-            .ok_or_else(|| {
-                MarketError::Format("open: no RoundOpened event in the receipt".into())
-            })?;
+            .ok_or_else(|| MarketError::Format("open: no RoundOpened event in the receipt".into()))?;
         Ok((id, Tx::from(&r)))
     }
 
     /// The binding a trade's proof for (`round`, `model`) by `operator` must carry.
-    pub async fn trade_binding(
-        &self,
-        d: &Deployment,
-        round: U256,
-        model: U256,
-        operator: Address,
-    ) -> Result<U256> {
-        self.prediction(d)?
-            .binding(round, model, operator)
-            .call()
-            .await
-            .map_err(|e| revert("binding", e))
+    pub async fn trade_binding(&self, d: &Deployment, round: U256, model: U256, operator: Address) -> Result<U256> {
+        self.prediction(d)?.binding(round, model, operator).call().await.map_err(|e| revert("binding", e))
     }
 
     /// Prove that `compiled` predicts `prediction` from the round's features, bound to this
@@ -336,12 +236,11 @@ impl Connection {
         srs: &zkinfer_prover::Srs,
         features: &InputData,
     ) -> Result<ProvenPrediction> {
-        let info = self
-            .prediction(d)?
-            .roundInfo(round)
-            .call()
-            .await
-            .map_err(|e| revert("roundInfo", e))?;
+        let serving = self.registry(d).serving(model).call().await.map_err(|e| revert("serving", e))?;
+        if serving.operator != self.address {
+            return Err(MarketError::Format(format!("model {model} is operated by {}, not by this key ({}): only its operator trades it", serving.operator, self.address)));
+        }
+        let info = self.prediction(d)?.roundInfo(round).call().await.map_err(|e| revert("roundInfo", e))?;
         let fmt = |e: &dyn std::fmt::Display| MarketError::Format(e.to_string());
         let w = compiled.witness(features).map_err(|e| fmt(&e))?;
         let mine = crate::operator::input_segment(compiled, &w)?;
@@ -351,54 +250,26 @@ impl Connection {
                 info.featuresCommitment
             )));
         }
-        let binding =
-            crate::layout::field(&self.trade_binding(d, round, model, self.address).await?)?;
+        let binding = crate::layout::field(&self.trade_binding(d, round, model, self.address).await?)?;
         let started = std::time::Instant::now();
         let proof = zkinfer_prover::prove(compiled, &w, pk, srs, binding).map_err(|e| fmt(&e))?;
         let prove_seconds = started.elapsed().as_secs_f64();
-        let (_, prediction) = crate::split_public_values(
-            &pk.header.statement,
-            &proof.instances().map_err(|e| fmt(&e))?,
-        )?;
-        Ok(ProvenPrediction {
-            prediction,
-            proof: proof.proof_bytes().map_err(|e| fmt(&e))?,
-            prove_seconds,
-            rescaled: w.rescaled_outputs,
-        })
+        let (_, prediction) = crate::split_public_values(&pk.header.statement, &proof.instances().map_err(|e| fmt(&e))?)?;
+        Ok(ProvenPrediction { prediction, proof: proof.proof_bytes().map_err(|e| fmt(&e))?, prove_seconds, rescaled: w.rescaled_outputs })
     }
 
     /// The collateral a trade of `prediction` would escrow now.
     pub async fn quote(&self, d: &Deployment, round: U256, prediction: Vec<U256>) -> Result<U256> {
-        Ok(self
-            .prediction(d)?
-            .quote(round, prediction)
-            .call()
-            .await
-            .map_err(|e| revert("quote", e))?
-            .collateral)
+        Ok(self.prediction(d)?.quote(round, prediction).call().await.map_err(|e| revert("quote", e))?.collateral)
     }
 
     /// Trade `prediction` (proven by `proof`) as model `model`'s operator, escrowing at most
     /// `max_collateral`; returns the collateral escrowed.
-    pub async fn trade(
-        &self,
-        d: &Deployment,
-        round: U256,
-        model: U256,
-        p: &ProvenPrediction,
-        max_collateral: U256,
-    ) -> Result<(U256, Tx)> {
+    pub async fn trade(&self, d: &Deployment, round: U256, model: U256, p: &ProvenPrediction, max_collateral: U256) -> Result<(U256, Tx)> {
         let pm = self.prediction(d)?;
         let collateral = self.quote(d, round, p.prediction.clone()).await?;
         self.approve(d, *pm.address(), collateral).await?;
-        let call = pm.trade_0(
-            round,
-            model,
-            p.prediction.clone(),
-            Bytes::from(p.proof.clone()),
-            max_collateral,
-        );
+        let call = pm.trade_0(round, model, p.prediction.clone(), Bytes::from(p.proof.clone()), max_collateral);
         let r = self.send("trade", call).await?;
         let escrowed = r
             .inner
@@ -412,101 +283,43 @@ impl Connection {
 
     /// A committee member's signature of `Outcome(round, outcome)` (EIP-712, this market's
     /// domain), 65 bytes r ‖ s ‖ v.
-    pub async fn sign_outcome(
-        &self,
-        d: &Deployment,
-        signer: &PrivateKeySigner,
-        round: U256,
-        outcome: u64,
-    ) -> Result<Bytes> {
-        let digest = self
-            .prediction(d)?
-            .outcomeDigest(round, U256::from(outcome))
-            .call()
-            .await
-            .map_err(|e| revert("outcomeDigest", e))?;
-        let sig = signer
-            .sign_hash_sync(&digest)
-            .map_err(|e| MarketError::Format(format!("signing the outcome: {e}")))?;
+    pub async fn sign_outcome(&self, d: &Deployment, signer: &PrivateKeySigner, round: U256, outcome: u64) -> Result<Bytes> {
+        let digest = self.prediction(d)?.outcomeDigest(round, U256::from(outcome)).call().await.map_err(|e| revert("outcomeDigest", e))?;
+        let sig = signer.sign_hash_sync(&digest).map_err(|e| MarketError::Format(format!("signing the outcome: {e}")))?;
         Ok(Bytes::from(sig.as_bytes().to_vec()))
     }
 
     /// Resolve `round` with `outcome` and a threshold of committee signatures.
-    pub async fn resolve(
-        &self,
-        d: &Deployment,
-        round: U256,
-        outcome: u64,
-        signatures: Vec<Bytes>,
-    ) -> Result<Tx> {
-        Ok(Tx::from(
-            &self
-                .send(
-                    "resolve",
-                    self.prediction(d)?
-                        .resolve(round, U256::from(outcome), signatures),
-                )
-                .await?,
-        ))
+    pub async fn resolve(&self, d: &Deployment, round: U256, outcome: u64, signatures: Vec<Bytes>) -> Result<Tx> {
+        Ok(Tx::from(&self.send("resolve", self.prediction(d)?.resolve(round, U256::from(outcome), signatures)).await?))
     }
 
     /// Settle `round` (every trade; a void round refunds every deposit).
     pub async fn settle(&self, d: &Deployment, round: U256) -> Result<Tx> {
-        Ok(Tx::from(
-            &self
-                .send("settle", self.prediction(d)?.settle_0(round))
-                .await?,
-        ))
+        Ok(Tx::from(&self.send("settle", self.prediction(d)?.settle_0(round)).await?))
     }
 
     /// This signer's claimable credit in the prediction market.
     pub async fn credit(&self, d: &Deployment, who: Address) -> Result<U256> {
-        self.prediction(d)?
-            .credits(who)
-            .call()
-            .await
-            .map_err(|e| revert("credits", e))
+        self.prediction(d)?.credits(who).call().await.map_err(|e| revert("credits", e))
     }
 
     /// Withdraw this signer's credits; returns the amount.
     pub async fn claim(&self, d: &Deployment) -> Result<(U256, Tx)> {
         let amount = self.credit(d, self.address).await?;
-        Ok((
-            amount,
-            Tx::from(&self.send("claim", self.prediction(d)?.claim()).await?),
-        ))
+        Ok((amount, Tx::from(&self.send("claim", self.prediction(d)?.claim()).await?)))
     }
 
     /// Round `round`: schedule, phase, market and metamodel.
     pub async fn round(&self, d: &Deployment, round: U256) -> Result<RoundView> {
         let pm = self.prediction(d)?;
-        let r = pm
-            .roundInfo(round)
-            .call()
-            .await
-            .map_err(|e| revert("roundInfo", e))?;
-        let phase = pm
-            .phase(round)
-            .call()
-            .await
-            .map_err(|e| revert("phase", e))?;
-        let market = pm
-            .market(round)
-            .call()
-            .await
-            .map_err(|e| revert("market", e))?;
-        let meta = pm
-            .metamodel(round)
-            .call()
-            .await
-            .map_err(|e| revert("metamodel", e))?;
+        let r = pm.roundInfo(round).call().await.map_err(|e| revert("roundInfo", e))?;
+        let phase = pm.phase(round).call().await.map_err(|e| revert("phase", e))?;
+        let market = pm.market(round).call().await.map_err(|e| revert("market", e))?;
+        let meta = pm.metamodel(round).call().await.map_err(|e| revert("metamodel", e))?;
         Ok(RoundView {
             round: round.to::<u64>(),
-            phase: PHASES
-                .get(phase as usize)
-                .copied()
-                .unwrap_or("unknown")
-                .to_string(),
+            phase: PHASES.get(phase as usize).copied().unwrap_or("unknown").to_string(),
             features_commitment: r.featuresCommitment,
             sponsor: r.sponsor,
             close: r.close,
@@ -524,26 +337,11 @@ impl Connection {
     /// The trades of `round`, in order.
     pub async fn trades(&self, d: &Deployment, round: U256) -> Result<Vec<TradeView>> {
         let pm = self.prediction(d)?;
-        let n = pm
-            .roundInfo(round)
-            .call()
-            .await
-            .map_err(|e| revert("roundInfo", e))?
-            .tradeCount;
+        let n = pm.roundInfo(round).call().await.map_err(|e| revert("roundInfo", e))?.tradeCount;
         let mut out = vec![];
         for i in 0..n as u64 {
-            let t = pm
-                .tradeOf(round, U256::from(i))
-                .call()
-                .await
-                .map_err(|e| revert("tradeOf", e))?;
-            out.push(TradeView {
-                index: i,
-                operator: t.operator,
-                model: t.modelId,
-                collateral: t.collateral,
-                probabilities: t.probabilities,
-            });
+            let t = pm.tradeOf(round, U256::from(i)).call().await.map_err(|e| revert("tradeOf", e))?;
+            out.push(TradeView { index: i, operator: t.operator, model: t.modelId, collateral: t.collateral, probabilities: t.probabilities });
         }
         Ok(out)
     }
@@ -552,26 +350,12 @@ impl Connection {
     /// are left out).
     pub async fn leaderboard(&self, d: &Deployment) -> Result<Vec<ScoreView>> {
         let pm = self.prediction(d)?;
-        let count = self
-            .registry(d)
-            .modelCount()
-            .call()
-            .await
-            .map_err(|e| revert("modelCount", e))?;
+        let count = self.registry(d).modelCount().call().await.map_err(|e| revert("modelCount", e))?;
         let mut out = vec![];
         for id in 1..=count.to::<u64>() {
-            let s = pm
-                .score(U256::from(id))
-                .call()
-                .await
-                .map_err(|e| revert("score", e))?;
+            let s = pm.score(U256::from(id)).call().await.map_err(|e| revert("score", e))?;
             if s.tradeCount > 0 {
-                out.push(ScoreView {
-                    model: U256::from(id),
-                    cumulative: s.cumulative,
-                    ema: s.ema,
-                    trades: s.tradeCount,
-                });
+                out.push(ScoreView { model: U256::from(id), cumulative: s.cumulative, ema: s.ema, trades: s.tradeCount });
             }
         }
         out.sort_by(|a, b| b.cumulative.cmp(&a.cumulative));
@@ -581,39 +365,20 @@ impl Connection {
     /// Advance a development chain's clock by `seconds` and mine a block (anvil / hardhat only).
     pub async fn dev_increase_time(&self, seconds: u64) -> Result<()> {
         use alloy::providers::Provider;
-        let _: serde_json::Value = self
-            .provider
-            .raw_request("evm_increaseTime".into(), (seconds,))
-            .await
-            .map_err(|e| rpc("evm_increaseTime", e))?;
-        let _: serde_json::Value = self
-            .provider
-            .raw_request("evm_mine".into(), ())
-            .await
-            .map_err(|e| rpc("evm_mine", e))?;
+        let _: serde_json::Value = self.provider.raw_request("evm_increaseTime".into(), (seconds,)).await.map_err(|e| rpc("evm_increaseTime", e))?;
+        let _: serde_json::Value = self.provider.raw_request("evm_mine".into(), ()).await.map_err(|e| rpc("evm_mine", e))?;
         Ok(())
     }
 
     /// The latest block's timestamp (the contracts' clock; a dev chain's may run ahead of ours).
     pub async fn chain_time(&self) -> Result<u64> {
         use alloy::providers::Provider;
-        let b = self
-            .provider
-            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-            .await
-            .map_err(|e| rpc("eth_getBlockByNumber", e))?;
-        Ok(
-            b.ok_or_else(|| MarketError::Format("the node has no latest block".into()))?
-                .header
-                .timestamp,
-        )
+        let b = self.provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await.map_err(|e| rpc("eth_getBlockByNumber", e))?;
+        Ok(b.ok_or_else(|| MarketError::Format("the node has no latest block".into()))?.header.timestamp)
     }
 }
 
 /// Parse a private key (hex, with or without 0x) into a signer.
 pub fn signer(key: &str) -> Result<PrivateKeySigner> {
-    key.trim()
-        .trim_start_matches("0x")
-        .parse()
-        .map_err(|e| MarketError::Format(format!("invalid private key: {e}")))
+    key.trim().trim_start_matches("0x").parse().map_err(|e| MarketError::Format(format!("invalid private key: {e}")))
 }
