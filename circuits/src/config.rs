@@ -37,6 +37,12 @@
 //!   rounds and only for `j = 0` in partial rounds (`S_j = s_j + c_j` otherwise). Witnessing the
 //!   squares keeps every gate at degree 4.
 //!
+//! * `limb` (only in circuits with limbs, settings `range_bits > 0`) — one step of a limb
+//!   decomposition, most significant limb first: `b_0 = cl·b_0[prev] + a_0 + ck_0`, where
+//!   `a_0` is the limb (looked up in a limb table on the same row), `cl = 2^width` of this limb
+//!   (0 on the first row) and `ck_0 = -offset` on the last row only. Over `n` rows the last
+//!   `b_0` is `Σ l_j·2^(bits below j) − offset`; see [`crate::limbs`].
+//!
 //! One lookup argument (lane 0), switched and tagged by the fixed column `t` naming the table
 //! (`t = 0` on rows without a lookup): `(t, t·a_0, t·o)` must be a row `(tag, in, out)` of the
 //! table columns, which hold `(T, T·x, T·f(x))` for function tables and `(T, T·v, T·v)` for range
@@ -63,6 +69,8 @@ pub struct ModelConfig {
     pub q_div: Selector,
     pub q_vdiv: Selector,
     pub q_public: Selector,
+    /// The `limb` gate's selector (circuits with limbs).
+    pub q_limb: Option<Selector>,
     /// Poseidon round selectors (full, partial) and the square columns, present when the circuit
     /// hashes something.
     pub q_poseidon: Option<(Selector, Selector, [Column<Advice>; 3])>,
@@ -75,6 +83,11 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, lanes: usize, poseidon: bool) -> ModelConfig {
+        Self::configure_with(meta, lanes, poseidon, false)
+    }
+
+    /// [`ModelConfig::configure`], with the `limb` gate when `limbs`.
+    pub fn configure_with(meta: &mut ConstraintSystem<Fr>, lanes: usize, poseidon: bool, limbs: bool) -> ModelConfig {
         let lanes = lanes.max(1);
         let adv = |meta: &mut ConstraintSystem<Fr>| {
             let c = meta.advice_column();
@@ -169,6 +182,17 @@ impl ModelConfig {
             }
             (qf, qp, sq)
         });
+        // Configured after every other gate, so circuits without limbs keep their constraint system.
+        let q_limb = limbs.then(|| {
+            let q_limb = meta.selector();
+            meta.create_gate("limb", |m| {
+                let q = m.query_selector(q_limb);
+                let (z, z_prev, limb) = (m.query_advice(b[0], Rotation::cur()), m.query_advice(b[0], Rotation::prev()), m.query_advice(a[0], Rotation::cur()));
+                let (shift, k) = (m.query_fixed(cl, Rotation::cur()), m.query_fixed(ck[0], Rotation::cur()));
+                vec![q * (z - shift * z_prev - limb - k)]
+            });
+            q_limb
+        });
         meta.lookup_any("table", |m| {
             let tag = m.query_fixed(t, Rotation::cur());
             let (x, y) = (m.query_advice(a[0], Rotation::cur()), m.query_advice(o, Rotation::cur()));
@@ -188,6 +212,7 @@ impl ModelConfig {
             q_div,
             q_vdiv,
             q_public,
+            q_limb,
             q_poseidon,
             t,
             table,

@@ -156,12 +156,12 @@ impl<'r, 'c> Layout<'r, 'c> {
         self.consts.insert(key, c);
         Ok(c)
     }
-    fn take_row(&mut self) -> usize {
+    pub(crate) fn take_row(&mut self) -> usize {
         self.row += 1;
         self.row - 1
     }
     /// Copy `w` into `col` at `row`.
-    fn copy(&mut self, col: Column<Advice>, row: usize, w: &Wire) -> Wire {
+    pub(crate) fn copy(&mut self, col: Column<Advice>, row: usize, w: &Wire) -> Wire {
         let c = self.advice(col, row, w.value);
         self.eq(&c, w);
         c
@@ -212,7 +212,7 @@ impl<'r, 'c> Layout<'r, 'c> {
 
     /// `cm·a·b` for an op whose only term is the product: `0 + a·b` as a one-term `dot` chain, then
     /// `cm·p` by an `arith` row when `cm ≠ 1`.
-    fn product(&mut self, op: &ArithOp) -> Result<Wire, Error> {
+    pub(crate) fn product(&mut self, op: &ArithOp) -> Result<Wire, Error> {
         let (Some(a), Some(b), 0, 0, 0) = (&op.a, &op.b, op.cl, op.cr, op.ck) else {
             return Err(synthesis_error(format!("a product takes two wires and no other term: {op:?}")));
         };
@@ -273,7 +273,6 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// `(r, ·, r)` tagged with the remainder table `[0, 2d)`. Returns the `a_0` wire `q`.
     pub fn div(&mut self, n: &Wire, d: i64) -> Result<Wire, Error> {
         let cfg = self.cfg;
-        let rem_tag = self.tables.rem_tag(d);
         let q = n.value.map(|x| div_round(x as i128, d as i128).expect("d > 0"));
         let r = match (n.value, q) {
             (Some(x), Some(q)) => Some(remainder(x, d, q)?),
@@ -283,6 +282,15 @@ impl<'r, 'c> Layout<'r, 'c> {
         self.enable(cfg.q_div, row)?;
         self.fixed(cfg.ck[0], row, d);
         self.copy(cfg.b[0], row, n);
+        if self.tables.limb_bits > 0 {
+            // Limbs: q and r sit on plain rows, then are decomposed (crate::limbs).
+            let quot = self.advice(cfg.a[0], row, q);
+            let rem = self.a0_row(r);
+            self.range_check_limbs(&quot)?;
+            self.below(&rem, 2 * d)?;
+            return Ok(quot);
+        }
+        let rem_tag = self.tables.rem_tag(d);
         let (quot, _) = self.table_row(row, RANGE_TAG, q);
         let row = self.take_row();
         self.table_row(row, rem_tag, r);
@@ -294,7 +302,6 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// and the slack `2d − 1 − r`, both in the non-negative range. Returns the `a_0` wire `q`.
     pub fn vdiv(&mut self, n: &Wire, d: &Wire) -> Result<Wire, Error> {
         let cfg = self.cfg;
-        let nonneg = self.tables.nonneg_tag();
         let q = match (n.value, d.value) {
             (Some(x), Some(dv)) if dv != 0 => Some(div_round(x as i128, dv as i128).expect("d != 0")),
             (Some(_), Some(_)) => Some(0),
@@ -313,8 +320,20 @@ impl<'r, 'c> Layout<'r, 'c> {
         let row = self.take_row();
         self.enable(cfg.q_vdiv, row)?;
         self.copy(cfg.b[0], row, n);
+        if self.tables.limb_bits > 0 {
+            // Limbs: r and the slack 2d − 1 − r in [0, 2^W) (W the signed bits of the range).
+            let quot = self.advice(cfg.a[0], row, q);
+            let rem = self.a0_row(r);
+            self.range_check_limbs(&quot)?;
+            let w = self.tables.signed_bits();
+            self.unsigned_limbs(&rem, w)?;
+            let slack = self.arith(&[ArithOp { a: Some(d.clone()), b: Some(rem), cl: 2, cr: -1, ck: -1, ..Default::default() }])?.remove(0);
+            self.unsigned_limbs(&slack, w)?;
+            return Ok(quot);
+        }
         let (quot, _) = self.table_row(row, RANGE_TAG, q);
         let row = self.take_row();
+        let nonneg = self.tables.nonneg_tag();
         let (rem, _) = self.table_row(row, nonneg, r);
         // Slack 2·d − 1 − r, range-checked non-negative.
         let slack = self.arith(&[ArithOp { a: Some(d.clone()), b: Some(rem), cl: 2, cr: -1, ck: -1, ..Default::default() }])?.remove(0);
@@ -324,7 +343,7 @@ impl<'r, 'c> Layout<'r, 'c> {
 
     /// A lookup row: `v` in `a_0` checked against table `tag`, its pair in `o`. Returns the `a_0`
     /// and `o` wires (the caller constrains `a_0` when `v` comes from elsewhere).
-    fn table_row(&mut self, row: usize, tag: u64, v: Option<i64>) -> (Wire, Wire) {
+    pub(crate) fn table_row(&mut self, row: usize, tag: u64, v: Option<i64>) -> (Wire, Wire) {
         let cfg = self.cfg;
         if let (Some(section), Some(x), Table::Fn(_)) = (self.looked_up.as_mut().and_then(|s| s.last_mut()), v, &self.tables.tables[tag as usize - 1]) {
             section.insert(x);
@@ -343,7 +362,7 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 
     /// A row checking the wire `x` against table `tag`; returns its pair (`o`).
-    fn check_in(&mut self, x: &Wire, tag: u64) -> Wire {
+    pub(crate) fn check_in(&mut self, x: &Wire, tag: u64) -> Wire {
         let row = self.take_row();
         let (a, o) = self.table_row(row, tag, x.value);
         self.eq(&a, x);
@@ -351,13 +370,21 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 
     /// Range-check `x` over the lookup range (a row of table 1, ReLU, whose inputs are the range).
+    /// With limbs: a signed decomposition ([`crate::limbs`]).
     pub fn range_check(&mut self, x: &Wire) -> Result<(), Error> {
+        if self.tables.limb_bits > 0 {
+            return self.range_check_limbs(x);
+        }
         self.check_in(x, RANGE_TAG);
         Ok(())
     }
 
-    /// `f(x)` by table lookup (x must lie in the lookup range).
+    /// `f(x)` by table lookup (x must lie in the lookup range). With limbs, ReLU comes from the
+    /// sign bit of a decomposition instead ([`Layout::relu_limbs`]).
     pub fn lookup(&mut self, x: &Wire, f: &FnKind) -> Result<Wire, Error> {
+        if self.tables.limb_bits > 0 && *f == FnKind::Relu {
+            return self.relu_limbs(x);
+        }
         let tag = self.tables.fn_tag(f);
         Ok(self.check_in(x, tag))
     }

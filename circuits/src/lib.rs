@@ -9,6 +9,7 @@ pub mod config;
 pub mod field;
 pub mod instances;
 pub mod layout;
+pub mod limbs;
 pub mod model;
 pub mod poseidon;
 pub mod tables;

@@ -35,6 +35,14 @@ pub struct CircuitParams {
     pub lanes: usize,
     /// Whether the Poseidon gates exist (some tensor has `hashed` visibility).
     pub poseidon: bool,
+    /// Limb width of decomposed range checks ([`crate::limbs`]); 0: one table over the lookup
+    /// range (no `limb` gate).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub range_bits: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// Where each public value sits in the instance column: inputs, then params, then outputs, then
@@ -122,6 +130,8 @@ pub struct ModelCircuit {
     pub graph: Arc<QGraph>,
     pub vis: Visibilities,
     pub lanes: usize,
+    /// Limb width of range checks (settings `range_bits`; 0: none).
+    pub range_bits: u32,
     /// Quantized model inputs (absent for key generation).
     pub inputs: Option<Vec<ArrayD<i64>>>,
     /// The binding public input (request / operator binding; 0 by default).
@@ -131,7 +141,12 @@ pub struct ModelCircuit {
 impl ModelCircuit {
     pub fn new(graph: Arc<QGraph>, vis: Visibilities, lanes: usize) -> Result<Self, CircuitError> {
         crate::check_supported(&graph, &vis)?;
-        Ok(ModelCircuit { graph, vis, lanes: lanes.max(1), inputs: None, binding: Fr::zero() })
+        Ok(ModelCircuit { graph, vis, lanes: lanes.max(1), range_bits: 0, inputs: None, binding: Fr::zero() })
+    }
+    /// Decompose range checks over limbs of `k` bits (0: one table over the lookup range).
+    pub fn with_range_bits(mut self, k: u32) -> Self {
+        self.range_bits = k;
+        self
     }
     pub fn with_witness(mut self, inputs: Vec<ArrayD<i64>>, binding: Fr) -> Self {
         self.inputs = Some(inputs);
@@ -143,7 +158,7 @@ impl ModelCircuit {
     }
     pub fn circuit_params(&self) -> CircuitParams {
         let hashed = [self.vis.input, self.vis.param, self.vis.output].contains(&Visibility::Hashed);
-        CircuitParams { lanes: self.lanes, poseidon: hashed }
+        CircuitParams { lanes: self.lanes, poseidon: hashed, range_bits: self.range_bits }
     }
 }
 
@@ -159,7 +174,7 @@ impl Circuit<Fr> for ModelCircuit {
         self.circuit_params()
     }
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, p: CircuitParams) -> ModelConfig {
-        ModelConfig::configure(meta, p.lanes.max(1), p.poseidon)
+        ModelConfig::configure_with(meta, p.lanes.max(1), p.poseidon, p.range_bits > 0)
     }
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
         ModelConfig::configure(meta, 2, false)
@@ -171,7 +186,7 @@ impl Circuit<Fr> for ModelCircuit {
         layouter.assign_region(
             || "model",
             |mut region| {
-                let mut lay = Layout::new(Some(&mut region), &cfg, Tables::new(lo, hi));
+                let mut lay = Layout::new(Some(&mut region), &cfg, Tables::with_limbs(lo, hi, self.range_bits));
                 build(&mut lay, self)?;
                 tables = Some(lay.tables.clone());
                 Ok(())
@@ -211,9 +226,9 @@ pub fn looked_up_values(c: &ModelCircuit) -> Result<Vec<BTreeSet<i64>>, Error> {
 fn counting_pass(c: &ModelCircuit, record: bool) -> Result<(usize, Tables, Option<Vec<BTreeSet<i64>>>), Error> {
     let mut meta = ConstraintSystem::<Fr>::default();
     let p = c.circuit_params();
-    let cfg = ModelConfig::configure(&mut meta, p.lanes, p.poseidon);
+    let cfg = ModelConfig::configure_with(&mut meta, p.lanes, p.poseidon, p.range_bits > 0);
     let (lo, hi) = c.graph.params.lookup_range;
-    let mut lay = Layout::new(None, &cfg, Tables::new(lo, hi));
+    let mut lay = Layout::new(None, &cfg, Tables::with_limbs(lo, hi, c.range_bits));
     if record {
         lay.looked_up = Some(Vec::new());
     }
@@ -228,7 +243,7 @@ pub fn required_logrows(c: &ModelCircuit) -> Result<(u32, usize), Error> {
     let (rows, _) = count_rows(c)?;
     let mut meta = ConstraintSystem::<Fr>::default();
     let p = c.circuit_params();
-    ModelConfig::configure(&mut meta, p.lanes, p.poseidon);
+    ModelConfig::configure_with(&mut meta, p.lanes, p.poseidon, p.range_bits > 0);
     let need = rows + meta.minimum_rows();
     Ok(((usize::BITS - (need - 1).leading_zeros()).max(4), rows))
 }

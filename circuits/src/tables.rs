@@ -11,6 +11,11 @@
 //! range checks share their rows.
 //!
 //! Row 0 of the table columns is all zeros: the value a row without a lookup presents.
+//!
+//! With limbs (`limb_bits = k > 0`, settings `range_bits`), tag 1 is instead the limb table
+//! `[0, 2^k)`: range checks, ReLU and the quotients and remainders of divisions decompose their
+//! values into limbs checked there (and in the narrower top-limb tables), so no table grows with
+//! the lookup range; see [`crate::limbs`]. Function tables still span the lookup range.
 
 use zkinfer_onnx::activation::Activation;
 use zkinfer_onnx::quant::rules;
@@ -59,13 +64,36 @@ pub enum Table {
 pub struct Tables {
     pub lo: i64,
     pub hi: i64,
+    /// Limb width `k` of decomposed range checks; 0: range checks look values up in table 1
+    /// (ReLU over the lookup range).
+    pub limb_bits: u32,
     /// Registered tables; table `i` has tag `i + 1`.
     pub tables: Vec<Table>,
 }
 
 impl Tables {
     pub fn new(lo: i64, hi: i64) -> Tables {
-        Tables { lo, hi, tables: vec![Table::Fn(FnKind::Relu)] }
+        Tables { lo, hi, limb_bits: 0, tables: vec![Table::Fn(FnKind::Relu)] }
+    }
+    /// Tables of a circuit with decomposed range checks over `k`-bit limbs (`k = 0`: [`Tables::new`]).
+    pub fn with_limbs(lo: i64, hi: i64, k: u32) -> Tables {
+        if k == 0 {
+            return Tables::new(lo, hi);
+        }
+        Tables { lo, hi, limb_bits: k, tables: vec![Table::Range { lo: 0, hi: (1i64 << k) - 1 }] }
+    }
+    /// Bits `W` of the smallest signed range `[-2^(W-1), 2^(W-1))` holding the lookup range: what
+    /// a decomposed range check proves.
+    pub fn signed_bits(&self) -> u32 {
+        let mut w = 1;
+        while -(1i128 << (w - 1)) > self.lo as i128 || self.hi as i128 >= 1i128 << (w - 1) {
+            w += 1;
+        }
+        w
+    }
+    /// Tag of the identity table `[0, 2^bits)` (a limb), registering it on first use.
+    pub fn limb_tag(&mut self, bits: u32) -> u64 {
+        self.tag(Table::Range { lo: 0, hi: (1i64 << bits) - 1 })
     }
     fn tag(&mut self, t: Table) -> u64 {
         let i = match self.tables.iter().position(|u| *u == t) {
@@ -80,6 +108,10 @@ impl Tables {
     /// Tag of a function table, registering it on first use.
     pub fn fn_tag(&mut self, f: &FnKind) -> u64 {
         self.tag(Table::Fn(f.clone()))
+    }
+    /// Tag of the table `[0, bound)`, registering it on first use.
+    pub fn below_tag(&mut self, bound: i64) -> u64 {
+        self.tag(Table::Range { lo: 0, hi: bound - 1 })
     }
     /// Tag of the remainder table `[0, 2d)` for divisor `d`, registering it on first use.
     pub fn rem_tag(&mut self, d: i64) -> u64 {

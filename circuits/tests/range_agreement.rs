@@ -23,11 +23,17 @@ fn only(a: &BTreeSet<i64>, b: &BTreeSet<i64>) -> Vec<i64> {
 /// Executor and circuit check the same values at every step (model inputs, each node, the
 /// published outputs), with public and with private inputs.
 fn agree(label: &str, q: &Arc<QGraph>, qi: &[ArrayD<i64>]) {
+    for range_bits in [0, 6] {
+        agree_with(&format!("{label} (range_bits {range_bits})"), q, qi, range_bits);
+    }
+}
+
+fn agree_with(label: &str, q: &Arc<QGraph>, qi: &[ArrayD<i64>], range_bits: u32) {
     for input in [Visibility::Public, Visibility::Private] {
         let vis = Visibilities { input, param: Visibility::Fixed, output: Visibility::Public };
         let (ex, mut checked) = exec::run_collecting(q, qi, RangeMode::Enforce).unwrap_or_else(|e| panic!("{label}: {e}"));
         checked.push(ex.outputs.iter().flat_map(|o| o.iter().copied()).collect());
-        let c = ModelCircuit::new(q.clone(), vis, 2).unwrap().with_witness(qi.to_vec(), Default::default());
+        let c = ModelCircuit::new(q.clone(), vis, 2).unwrap().with_range_bits(range_bits).with_witness(qi.to_vec(), Default::default());
         let looked_up = looked_up_values(&c).unwrap();
         assert_eq!(checked.len(), looked_up.len(), "{label}: steps");
         for (step, (e, l)) in checked.iter().zip(&looked_up).enumerate() {

@@ -63,6 +63,15 @@ pub struct RunArgs {
     pub input_visibility: Visibility,
     pub param_visibility: Visibility,
     pub output_visibility: Visibility,
+    /// Limb width of range checks: 0 checks values against one table as large as the lookup
+    /// range; `k` in 6..=20 decomposes them into `k`-bit limbs against tables of `2^k` rows, so
+    /// precision no longer sets the table size (the calibrator picks it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub range_bits: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 impl Default for RunArgs {
@@ -77,6 +86,7 @@ impl Default for RunArgs {
             input_visibility: Visibility::Public,
             param_visibility: Visibility::Fixed,
             output_visibility: Visibility::Public,
+            range_bits: 0,
         }
     }
 }
@@ -98,6 +108,9 @@ impl RunArgs {
         }
         if !(4..=28).contains(&self.logrows) {
             return bad(format!("logrows {} must be between 4 and 28", self.logrows));
+        }
+        if self.range_bits != 0 && !(6..=20).contains(&self.range_bits) {
+            return bad(format!("range_bits {} must be 0 (no limbs) or between 6 and 20", self.range_bits));
         }
         if self.num_inner_cols == 0 || self.num_inner_cols > 64 {
             return bad(format!("num_inner_cols {} must be between 1 and 64", self.num_inner_cols));

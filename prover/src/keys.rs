@@ -39,7 +39,7 @@ pub struct KeyHeader {
 pub fn circuit_for(c: &CompiledModel) -> Result<ModelCircuit> {
     let ra = &c.settings.run_args;
     let vis = Visibilities { input: ra.input_visibility, param: ra.param_visibility, output: ra.output_visibility };
-    Ok(ModelCircuit::new(Arc::new(c.graph.clone()), vis, ra.num_inner_cols)?)
+    Ok(ModelCircuit::new(Arc::new(c.graph.clone()), vis, ra.num_inner_cols)?.with_range_bits(ra.range_bits))
 }
 
 /// keccak256 over the compiled graph and circuit options.

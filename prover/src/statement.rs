@@ -25,7 +25,8 @@
 //! hashed 2, fixed 3) `‖ u32 n ‖ n × u32 input scale ‖ u32 m ‖ m × u32 output scale ‖ i64 lo ‖
 //! i64 hi ‖ u32 width ‖ u32 per_element ‖ u32 segments ‖` per segment `u8 role ‖ u32 index ‖
 //! u32 len ‖ u8 packed` (roles: input 0, input hash 1, param 2, params hash 3, output 4, output
-//! hash 5, binding 6) `‖ u8 has_params_hash ‖ [32-byte params hash]`.
+//! hash 5, binding 6) `‖ u8 has_params_hash ‖ [32-byte params hash]`, and for circuits with
+//! limbs (settings `range_bits = k > 0`) `‖ "limbs" ‖ u32 k`.
 
 use crate::error::{ProverError, Result};
 use crate::VerifyingKey;
@@ -125,6 +126,12 @@ impl Statement {
             }
             None => b.push(0),
         }
+        // Circuits with limbs append their limb width (absent for the others, whose encoding
+        // predates limbs and stays unchanged).
+        if self.circuit.range_bits != 0 {
+            b.extend_from_slice(b"limbs");
+            u32be(&mut b, self.circuit.range_bits as usize);
+        }
         b
     }
 
@@ -145,7 +152,7 @@ impl Statement {
             return Err(bad("only params can be fixed".into()));
         }
         let hashed = [v.input, v.param, v.output].contains(&Visibility::Hashed);
-        if self.circuit.poseidon != hashed || self.circuit.lanes == 0 {
+        if self.circuit.poseidon != hashed || self.circuit.lanes == 0 || (self.circuit.range_bits != 0 && !(6..=20).contains(&self.circuit.range_bits)) {
             return Err(bad(format!("circuit parameters {:?} do not match the visibilities", self.circuit)));
         }
         for s in &p.segments {
