@@ -104,12 +104,30 @@ pub const ONE_LANE_LOGROWS: u32 = 14;
 /// `num_inner_cols` is lowered to 1 when one lane needs no larger `logrows`, or at most
 /// [`ONE_LANE_LOGROWS`]).
 pub fn calibrate_settings(model: &Graph, data: &InputData, settings: &Settings, target: Target) -> Result<Settings> {
+    calibrate_settings_with(model, data, settings, target, calibrate::DEFAULT_TOLERANCE)
+}
+
+/// [`calibrate_settings`] keeping every output within `tolerance` (a fraction of its largest
+/// magnitude) for `resources`. With limbs, the limb width is refined on the real circuit
+/// (neighbouring widths, smallest logrows, then fewest rows).
+pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Settings, target: Target, tolerance: f64) -> Result<Settings> {
     settings.check_graph(model)?;
     let samples = data.samples(model)?;
-    let (run_args, report) = calibrate::calibrate(model, &samples, target, &settings.run_args)?;
+    let (run_args, report) = calibrate::calibrate_with(model, &samples, target, &settings.run_args, tolerance)?;
     let mut s = Settings::for_graph(model, run_args)?;
     s.calibration = Some(report);
     fit_logrows(model, &mut s, 4)?;
+    if s.run_args.range_bits > 0 {
+        let k = s.run_args.range_bits;
+        for j in (k.saturating_sub(2)..=k + 2).filter(|j| calibrate::LIMB_BITS.contains(j) && *j != k) {
+            let mut t = s.clone();
+            t.run_args.range_bits = j;
+            fit_logrows(model, &mut t, 4)?;
+            if (t.run_args.logrows, t.num_rows) < (s.run_args.logrows, s.num_rows) {
+                s = t;
+            }
+        }
+    }
     // One lane when it needs no more rows (log2), or when the circuit stays small anyway: fewer
     // columns make a smaller proof and a cheaper verifier (fewer commitments, ~6,500 EVM gas
     // each), and a prover no slower at the same circuit size.

@@ -60,6 +60,10 @@ enum Cmd {
         settings_path: PathBuf,
         #[arg(long, default_value = "resources")]
         target: Target,
+        /// `resources` keeps every output's max abs error within this fraction of its largest
+        /// magnitude (and every argmax): 0.01 is 1%.
+        #[arg(long, default_value_t = zkinfer_onnx::quant::calibrate::DEFAULT_TOLERANCE)]
+        tolerance: f64,
     },
     /// Quantize the model under settings.json into model.compiled.
     CompileCircuit {
@@ -276,17 +280,18 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 eprintln!("warning: private params are unconstrained: a proof shows only that some weights for this architecture give the outputs, not which model; use fixed or hashed params to prove a claim about one model");
             }
         }
-        Cmd::CalibrateSettings { model, data, settings_path, target } => {
+        Cmd::CalibrateSettings { model, data, settings_path, target, tolerance } => {
             let g = zkinfer::load_model(&model)?;
             let d = InputData::load(&data)?;
             let base = if settings_path.exists() { Settings::load(&settings_path)? } else { zkinfer::gen_settings(&g, RunArgs::default())? };
-            let s = zkinfer::calibrate_settings(&g, &d, &base, target)?;
+            let s = zkinfer::calibrate_settings_with(&g, &d, &base, target, tolerance)?;
             s.save(&settings_path)?;
             let ra = &s.run_args;
             let rep = s.calibration.as_ref().expect("calibration report");
+            let limbs = if ra.range_bits > 0 { format!(", range checks in {}-bit limbs", ra.range_bits) } else { String::new() };
             println!(
-                "calibrated for {target:?} on {} samples: input_scale {} param_scale {} lookup_range [{}, {}] logrows {}",
-                rep.samples, ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows
+                "calibrated for {target:?} (tolerance {}% of each output's largest magnitude) on {} samples: input_scale {} param_scale {} lookup_range [{}, {}] logrows {}{limbs}",
+                rep.tolerance * 100.0, rep.samples, ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows
             );
             println!("{:<24} {:>14} {:>14} {:>12} {:>8}", "output", "max abs err", "mean abs err", "max |float|", "argmax");
             for o in &rep.fidelity {

@@ -7,9 +7,15 @@
 //! executor. The lookup range is the smallest symmetric power of two covering 1.25x the largest
 //! range-checked magnitude seen; logrows follows from the row estimate and the table size.
 //!
-//! Fidelity bar for `resources`: on every sample the argmax of each output with more than one
-//! element agrees with the float model, and each output's max abs error is at most 5% of that
-//! output's largest float magnitude (or 0.05 when that is below 1).
+//! Fidelity bar for `resources` at tolerance `t` (default [`DEFAULT_TOLERANCE`], 1%): on every
+//! sample the argmax of each output with more than one element agrees with the float model, and
+//! each output's max abs error is at most `t` times that output's largest float magnitude (or `t`
+//! itself when that is below 1).
+//!
+//! Range checks by limbs: for a graph whose only lookups are range checks and ReLU (no function
+//! tables over the lookup range), each candidate is also costed with its range checks decomposed
+//! into `k`-bit limbs (settings `range_bits`), whose tables do not grow with the scale; the
+//! cheaper of the two layouts is the candidate's.
 
 use super::exec::{self, RangeMode};
 use super::{quantize, QGraph, QOp, QuantParams};
@@ -22,6 +28,10 @@ use serde::{Deserialize, Serialize};
 
 /// Largest scale calibration tries.
 pub const MAX_SCALE: u32 = 13;
+/// Default fidelity tolerance of `resources`: each output within 1% of its largest magnitude.
+pub const DEFAULT_TOLERANCE: f64 = 0.01;
+/// Limb widths calibration considers.
+pub const LIMB_BITS: std::ops::RangeInclusive<u32> = 6..=20;
 /// Largest logrows calibration will choose.
 pub const MAX_LOGROWS: u32 = 22;
 /// Rows reserved for blinding and the circuit's own bookkeeping.
@@ -65,6 +75,9 @@ pub struct Candidate {
     pub scale: u32,
     pub logrows: u32,
     pub lookup_bits: u32,
+    /// Limb width of its range checks (0: one table over the lookup range).
+    #[serde(default)]
+    pub range_bits: u32,
     pub relative_error: f64,
     pub meets_fidelity_bar: bool,
 }
@@ -73,6 +86,9 @@ pub struct Candidate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationReport {
     pub target: Target,
+    /// The fidelity tolerance `resources` kept (fraction of each output's largest magnitude).
+    #[serde(default)]
+    pub tolerance: f64,
     pub samples: usize,
     pub max_abs_range_checked: i64,
     pub fidelity: Vec<OutputFidelity>,
@@ -83,6 +99,13 @@ pub struct CalibrationReport {
 /// products cost one cell each, packed `num_inner_cols` per row; every other computed element
 /// costs one row (elementwise chips work on lane 0); data movement is free (copy constraints).
 pub fn estimate_rows(q: &QGraph, num_inner_cols: usize) -> usize {
+    let (macs, rows) = estimate_parts(q);
+    macs.div_ceil(num_inner_cols.max(1)) + rows
+}
+
+/// [`estimate_rows`] in two parts: products (packed by lanes) and other elements (one row each,
+/// mostly range checks and lookups).
+pub fn estimate_parts(q: &QGraph) -> (usize, usize) {
     let (mut macs, mut rows) = (0usize, 0usize);
     let numel = |id: usize| q.values[id].shape.iter().product::<usize>();
     for n in &q.nodes {
@@ -121,7 +144,35 @@ pub fn estimate_rows(q: &QGraph, num_inner_cols: usize) -> usize {
         macs += m;
         rows += r;
     }
-    macs.div_ceil(num_inner_cols.max(1)) + rows
+    (macs, rows)
+}
+
+/// Whether the graph needs a function table over the whole lookup range (activations, softmax,
+/// abs, clip, runtime division, argmax): then limbs cannot shrink its tables.
+pub fn needs_range_tables(q: &QGraph) -> bool {
+    q.nodes.iter().any(|n| {
+        matches!(n.op, QOp::Lookup { .. } | QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. })
+    })
+}
+
+/// The best `(logrows, range_bits)` for a graph of `(macs, other)` estimated rows with a lookup
+/// range of `bits` (symmetric, `2^(bits+1)` values): one table over the range, or limbs of `k`
+/// bits (each other row then costs about `2 + ceil((bits + 1) / k)` rows; tables about
+/// `2^(k+1)`). Ties keep the single table.
+pub fn best_layout(macs: usize, other: usize, bits: u32, num_inner_cols: usize, limbs_allowed: bool) -> (u32, u32) {
+    let mac_rows = macs.div_ceil(num_inner_cols.max(1));
+    let mut best = (logrows_for(mac_rows + other, bits), 0);
+    if limbs_allowed {
+        for k in LIMB_BITS.filter(|&k| k <= bits) {
+            let rows = mac_rows + other * (2 + (bits + 1).div_ceil(k) as usize);
+            let need = rows.max(1usize << (k + 1)) + RESERVED_ROWS;
+            let logrows = (usize::BITS - (need - 1).leading_zeros()).max(4);
+            if logrows < best.0 {
+                best = (logrows, k);
+            }
+        }
+    }
+    best
 }
 
 /// Bits `b` of the symmetric lookup range `[-2^b, 2^b - 1]` covering 1.25x `max_abs`.
@@ -146,8 +197,8 @@ fn relative_error(f: &[OutputFidelity]) -> f64 {
     f.iter().map(|o| o.max_abs_error / o.max_abs_float.max(1e-6)).fold(0.0, f64::max)
 }
 
-fn meets_bar(f: &[OutputFidelity]) -> bool {
-    f.iter().all(|o| o.argmax_agreement.is_none_or(|a| a >= 1.0) && o.max_abs_error <= 0.05 * o.max_abs_float.max(1.0))
+fn meets_bar(f: &[OutputFidelity], tolerance: f64) -> bool {
+    f.iter().all(|o| o.argmax_agreement.is_none_or(|a| a >= 1.0) && o.max_abs_error <= tolerance * o.max_abs_float.max(1.0))
 }
 
 /// Compare float and quantized outputs over samples.
@@ -222,8 +273,18 @@ pub fn argmax(v: &[f64]) -> usize {
     best
 }
 
-/// Calibrate `base` (visibilities and num_inner_cols are kept) for `g` on `samples`.
+/// Calibrate `base` (visibilities and num_inner_cols are kept) for `g` on `samples`, at the
+/// default tolerance.
 pub fn calibrate(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs) -> Result<(RunArgs, CalibrationReport)> {
+    calibrate_with(g, samples, target, base, DEFAULT_TOLERANCE)
+}
+
+/// [`calibrate`] keeping every output within `tolerance` (a fraction of its largest magnitude)
+/// for `resources`.
+pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs, tolerance: f64) -> Result<(RunArgs, CalibrationReport)> {
+    if !(tolerance > 0.0 && tolerance < 1.0) {
+        return Err(Error::Format(format!("tolerance {tolerance} must lie strictly between 0 and 1 (a fraction, e.g. 0.01 for 1%)")));
+    }
     if samples.is_empty() {
         return Err(Error::Format("calibration needs at least one sample".into()));
     }
@@ -247,11 +308,11 @@ pub fn calibrate(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs) 
             Err(e) => return Err(e),
         };
         let bits = lookup_bits(max_checked);
-        let rows = estimate_rows(&q, base.num_inner_cols);
-        let logrows = logrows_for(rows, bits);
+        let (macs, other) = estimate_parts(&q);
+        let (logrows, range_bits) = best_layout(macs, other, bits, base.num_inner_cols, !needs_range_tables(&q));
         let range = (-(1i64 << bits), (1i64 << bits) - 1);
-        let ra = RunArgs { input_scale: s, param_scale: s, lookup_range: range, logrows, ..base.clone() };
-        let cand = Candidate { scale: s, logrows, lookup_bits: bits, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid) };
+        let ra = RunArgs { input_scale: s, param_scale: s, lookup_range: range, logrows, range_bits, ..base.clone() };
+        let cand = Candidate { scale: s, logrows, lookup_bits: bits, range_bits, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
         cands.push((cand, ra, fid, max_checked));
     }
     let within: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].0.logrows <= MAX_LOGROWS).collect();
@@ -283,6 +344,7 @@ pub fn calibrate(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs) 
     let (_, ra, fid, max_checked) = cands[pick].clone();
     let report = CalibrationReport {
         target,
+        tolerance,
         samples: samples.len(),
         max_abs_range_checked: max_checked,
         fidelity: fid,

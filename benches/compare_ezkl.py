@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""zkinfer next to EZKL on the same models and inputs, in the same run (not in CI).
+
+    python3 benches/compare_ezkl.py [--models digits_mlp,digits_cnn,...] [--runs 3] [--out FILE]
+
+It creates its own virtualenv (benches/.venv-ezkl) with ezkl 23.0.5, onnx and onnxruntime from PyPI
+and re-runs itself there; zkinfer is the release CLI of this checkout (built if missing). For each
+model, on its first committed sample:
+
+1. onnxruntime gives the reference output;
+2. EZKL: gen_settings (its defaults: input public, params fixed, output public), calibrate_settings
+   (resources), compile, gen_srs, setup, witness, then prove / verify;
+3. zkinfer: gen-settings, calibrate-settings with the largest tolerance whose output error is no
+   larger than EZKL's (1%, 0.3%, 0.1%, … then `--target accuracy`), compile, gen-srs, setup,
+   witness, then prove / verify;
+4. prove runs alternate between the two tools (`--runs` each); each is its own process, timed
+   inside it (EZKL: around `ezkl.prove`; zkinfer: the CLI's wall time) with peak RSS from
+   /usr/bin/time.
+
+The table (markdown) goes to stdout and `--out` (default benches/compare_ezkl.md): logrows, setup s,
+prove s (median), verify ms, proof bytes, peak RSS of prove, max abs output error vs onnxruntime,
+and the ratios zkinfer/EZKL. EZKL's verify gas is not measured here (its create_evm_verifier
+downloads solc); see ../shared/DESIGN.md for the figures measured earlier and `zkinfer verify-evm`
+for zkinfer's.
+"""
+import argparse
+import asyncio
+import inspect
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, "benches", ".venv-ezkl")
+WORK = os.path.join(ROOT, "benches", ".work")
+PY = os.path.join(VENV, "bin", "python3")
+PACKAGES = ["ezkl==23.0.5", "onnx", "onnxruntime", "numpy"]
+ZK = os.path.join(ROOT, "target", "release", "zkinfer")
+DEFAULT_MODELS = ["digits_mlp", "digits_cnn", "logreg_sigmoid", "mlp256", "lenet"]
+
+
+def ensure_venv():
+    if os.path.abspath(sys.prefix) == os.path.abspath(VENV):
+        return
+    if not os.path.exists(PY):
+        subprocess.check_call([sys.executable, "-m", "venv", VENV])
+        subprocess.check_call([PY, "-m", "pip", "install", "-q", *PACKAGES])
+    os.execv(PY, [PY, *sys.argv])
+
+
+def sync(r):
+    return asyncio.run(r) if inspect.isawaitable(r) else r
+
+
+def timed(cmd, cwd):
+    """Run cmd under GNU time; returns (wall seconds, peak RSS MB, stdout)."""
+    out = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], cwd=cwd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {out.stderr[-2000:]}")
+    wall, rss = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss) / 1024, out.stdout
+
+
+def mlp256(path):
+    """A 256-256-256-10 MLP on 64 inputs (random weights, seeded), as in DESIGN.md's figures."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(256)
+    dims = [64, 256, 256, 256, 10]
+    nodes, inits, x = [], [], "input"
+    for i in range(4):
+        w = (rng.normal(0, 1 / np.sqrt(dims[i]), (dims[i], dims[i + 1]))).astype(np.float32)
+        b = (rng.normal(0, 0.1, dims[i + 1])).astype(np.float32)
+        inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
+        nodes.append(helper.make_node("Gemm", [x, f"w{i}", f"b{i}"], [f"h{i}"], name=f"fc{i}"))
+        x = f"h{i}"
+        if i < 3:
+            nodes.append(helper.make_node("Relu", [x], [f"r{i}"], name=f"relu{i}"))
+            x = f"r{i}"
+    g = helper.make_graph(nodes, "mlp256", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 64])],
+                          [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 10])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, path)
+    data = {"input_data": [rng.uniform(0, 1, 64).round(4).tolist()]}
+    return data
+
+
+def model_files(name, d):
+    """(model.onnx, one-sample input JSON) for a committed model or the generated mlp256."""
+    os.makedirs(d, exist_ok=True)
+    data_path = os.path.join(d, "input.json")
+    if name == "mlp256":
+        model = os.path.join(d, "model.onnx")
+        data = mlp256(model)
+    else:
+        import onnx
+
+        model = os.path.join(ROOT, "models", name, "model.onnx")
+        full = json.load(open(os.path.join(ROOT, "models", name, "input.json")))
+        m = onnx.load(model)
+        sizes = []
+        for inp in m.graph.input:
+            n = 1
+            for dim in inp.type.tensor_type.shape.dim:
+                n *= dim.dim_value if dim.dim_value > 0 else 1
+            sizes.append(n)
+        data = {"input_data": [flat[:n] for flat, n in zip(full["input_data"], sizes)]}
+    json.dump(data, open(data_path, "w"))
+    return model, data_path, data
+
+
+def reference(model, data):
+    import numpy as np
+    import onnxruntime as ort
+
+    s = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    feed = {}
+    for i, flat in zip(s.get_inputs(), data["input_data"]):
+        shape = [d if isinstance(d, int) else 1 for d in i.shape]
+        feed[i.name] = np.asarray(flat, dtype=np.float32).reshape(shape)
+    return [np.asarray(o, dtype=np.float64).reshape(-1) for o in s.run(None, feed)]
+
+
+def max_err(ref, got):
+    return max(abs(a - float(b)) for r, g in zip(ref, got) for a, b in zip(r, g))
+
+
+def proof_bytes(path):
+    p = json.load(open(path))
+    proof = p.get("proof")
+    if isinstance(proof, str):
+        return len(proof.removeprefix("0x")) // 2
+    if isinstance(proof, list):
+        return len(proof)
+    hp = p.get("hex_proof")
+    return len(hp.removeprefix("0x")) // 2 if hp else 0
+
+
+def ezkl_prepare(model, data_path, d):
+    import ezkl
+
+    st, comp, srs, vk, pk, wit = (os.path.join(d, f) for f in ["settings.json", "model.compiled", "kzg.srs", "vk.key", "pk.key", "witness.json"])
+    ra = ezkl.PyRunArgs()
+    sync(ezkl.gen_settings(model, st, py_run_args=ra))
+    sync(ezkl.calibrate_settings(data_path, model, st, "resources"))
+    sync(ezkl.compile_circuit(model, comp, st))
+    logrows = json.load(open(st))["run_args"]["logrows"]
+    sync(ezkl.gen_srs(srs, logrows))
+    t = time.perf_counter()
+    sync(ezkl.setup(comp, vk, pk, srs))
+    setup_s = time.perf_counter() - t
+    sync(ezkl.gen_witness(data_path, comp, wit))
+    w = json.load(open(wit))
+    outs = w["pretty_elements"]["rescaled_outputs"]
+    return {"logrows": logrows, "setup": setup_s, "outputs": outs}
+
+
+EZKL_PROVE = """
+import asyncio, inspect, sys, time, ezkl
+d = sys.argv[1]
+t = time.perf_counter()
+r = ezkl.prove(d + '/witness.json', d + '/model.compiled', d + '/pk.key', d + '/proof.json', d + '/kzg.srs')
+if inspect.isawaitable(r): asyncio.run(r)
+print(time.perf_counter() - t)
+"""
+
+EZKL_VERIFY = """
+import asyncio, inspect, sys, time, ezkl
+d = sys.argv[1]
+t = time.perf_counter()
+r = ezkl.verify(d + '/proof.json', d + '/settings.json', d + '/vk.key', d + '/kzg.srs')
+if inspect.isawaitable(r): r = asyncio.run(r)
+assert r, 'EZKL proof does not verify'
+print(time.perf_counter() - t)
+"""
+
+
+def zk(args, d):
+    out = subprocess.run([ZK, *args], cwd=d, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"zkinfer {' '.join(args)} failed: {out.stderr[-2000:]}")
+    return out.stdout
+
+
+def zk_prepare(model, data_path, d, ref, bar):
+    """Calibrate with the largest tolerance whose error is at most `bar`; returns its figures."""
+    for tol in ["0.01", "0.003", "0.001", "0.0003", "0.0001", None]:
+        zk(["gen-settings", "-M", model, "-O", "settings.json"], d)
+        calib = ["--tolerance", tol] if tol else ["--target", "accuracy"]
+        zk(["calibrate-settings", "-M", model, "-D", data_path, "--settings-path", "settings.json", *calib], d)
+        zk(["compile-circuit", "-M", model, "-S", "settings.json", "--compiled-circuit", "model.compiled"], d)
+        zk(["gen-witness", "-D", data_path, "-M", "model.compiled", "-O", "witness.json"], d)
+        outs = json.load(open(os.path.join(d, "witness.json")))["rescaled_outputs"]
+        err = max_err(ref, outs)
+        if err <= bar or tol is None:
+            break
+    ra = json.load(open(os.path.join(d, "model.compiled")))["settings"]["run_args"]
+    zk(["gen-srs", "--logrows", str(ra["logrows"]), "--srs-path", "kzg.srs"], d)
+    setup_s, _, _ = timed([ZK, "setup", "-M", "model.compiled", "--srs-path", "kzg.srs"], d)
+    return {"logrows": ra["logrows"], "setup": setup_s, "outputs": outs, "tolerance": tol or "accuracy", "scale": ra["input_scale"], "range_bits": ra.get("range_bits", 0)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", default=",".join(DEFAULT_MODELS))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", default=os.path.join(ROOT, "benches", "compare_ezkl.md"))
+    a = ap.parse_args()
+    ensure_venv()
+    if not os.path.exists(ZK):
+        subprocess.check_call(["cargo", "build", "--release", "-q", "--manifest-path", os.path.join(ROOT, "Cargo.toml")])
+    rows = []
+    for name in a.models.split(","):
+        base = os.path.join(WORK, name)
+        ed, zd = os.path.join(base, "ezkl"), os.path.join(base, "zkinfer")
+        os.makedirs(ed, exist_ok=True)
+        os.makedirs(zd, exist_ok=True)
+        model, data_path, data = model_files(name, base)
+        ref = reference(model, data)
+        e = ezkl_prepare(model, data_path, ed)
+        e["err"] = max_err(ref, e["outputs"])
+        z = zk_prepare(model, data_path, zd, ref, e["err"])
+        z["err"] = max_err(ref, z["outputs"])
+        ep, zp, er, zr = [], [], [], []
+        for _ in range(a.runs):
+            wall, rss, out = timed([sys.executable, "-c", EZKL_PROVE, ed], ed)
+            ep.append(float(out.strip().splitlines()[-1]))
+            er.append(rss)
+            wall, rss, _ = timed([ZK, "prove", "-M", "model.compiled", "--witness", "witness.json", "--srs-path", "kzg.srs", "--proof-path", "proof.json"], zd)
+            zp.append(wall)
+            zr.append(rss)
+        _, _, out = timed([sys.executable, "-c", EZKL_VERIFY, ed], ed)
+        e_verify = float(out.strip().splitlines()[-1]) * 1000
+        t = time.perf_counter()
+        zk(["verify", "--proof-path", "proof.json", "--settings-path", "settings.json", "--srs-path", "kzg.srs"], zd)
+        z_verify = (time.perf_counter() - t) * 1000
+        row = {
+            "model": name,
+            "ezkl": {"logrows": e["logrows"], "setup": e["setup"], "prove": statistics.median(ep), "verify_ms": e_verify, "bytes": proof_bytes(os.path.join(ed, "proof.json")), "rss": max(er), "err": e["err"]},
+            "zkinfer": {"logrows": z["logrows"], "setup": z["setup"], "prove": statistics.median(zp), "verify_ms": z_verify, "bytes": proof_bytes(os.path.join(zd, "proof.json")), "rss": max(zr), "err": z["err"],
+                        "calibration": f"scale {z['scale']}, tolerance {z['tolerance']}, range_bits {z['range_bits']}"},
+        }
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
+    lines = [
+        f"zkinfer vs EZKL 23.0.5, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {a.runs} alternating prove runs each (median); `python3 benches/compare_ezkl.py`",
+        "",
+        "| model | tool | logrows | setup s | prove s | verify ms | proof bytes | peak RSS MB | max abs err | zkinfer calibration |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for tool in ["ezkl", "zkinfer"]:
+            x = r[tool]
+            lines.append(f"| {r['model']} | {tool} | {x['logrows']} | {x['setup']:.2f} | {x['prove']:.2f} | {x['verify_ms']:.0f} | {x['bytes']} | {x['rss']:.0f} | {x['err']:.2e} | {x.get('calibration', '')} |")
+        e, z = r["ezkl"], r["zkinfer"]
+        lines.append(f"| {r['model']} | **zkinfer/EZKL** | | {z['setup'] / e['setup']:.2f}× | **{z['prove'] / e['prove']:.2f}×** | {z['verify_ms'] / e['verify_ms']:.2f}× | {z['bytes'] / max(e['bytes'], 1):.2f}× | **{z['rss'] / e['rss']:.2f}×** | {'≤' if z['err'] <= e['err'] else '>'} | |")
+    table = "\n".join(lines)
+    print(table)
+    open(a.out, "w").write(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
