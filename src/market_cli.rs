@@ -1,13 +1,16 @@
 //! `zkinfer market …`: the client's, the operator's and the deployer's side of the market from the
 //! command line, one library call ([`zkinfer_market`]) each. Every command takes `--rpc-url` and
-//! `--private-key` (or `ZKINFER_PRIVATE_KEY`), prints ids and gas, and with `--json` one JSON
-//! object for scripts. `market dev` starts a local anvil with a deployed market.
+//! a signer: `--private-key` (or `ZKINFER_PRIVATE_KEY`), or `--keystore` (or `ZKINFER_KEYSTORE`)
+//! with its password in `ZKINFER_KEYSTORE_PASSWORD` or typed at a terminal prompt; it prints ids
+//! and gas, and with `--json` one JSON object for scripts. `market dev` starts a local anvil with
+//! a deployed market.
 
 use alloy::primitives::{Address, FixedBytes, U256};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use alloy::signers::local::PrivateKeySigner;
 use zkinfer_market::{Connection, Deployment, MarketError, MarketParams};
 
 #[derive(Args)]
@@ -17,7 +20,11 @@ pub struct Node {
     pub rpc_url: String,
     /// Hex private key of the sender (or set ZKINFER_PRIVATE_KEY).
     #[arg(long = "private-key", env = "ZKINFER_PRIVATE_KEY", hide_env_values = true)]
-    pub private_key: String,
+    pub private_key: Option<String>,
+    /// Encrypted JSON keystore of the sender, instead of --private-key; its password comes from
+    /// ZKINFER_KEYSTORE_PASSWORD, or is asked for when stdin is a terminal.
+    #[arg(long = "keystore", env = "ZKINFER_KEYSTORE")]
+    pub keystore: Option<PathBuf>,
     /// The market deployment (written by `market deploy` / `market dev`).
     #[arg(long = "deployment", default_value = "market.json")]
     pub deployment: PathBuf,
@@ -170,8 +177,49 @@ pub(crate) fn print(json_out: bool, j: serde_json::Value, line: String) {
     }
 }
 
+impl Node {
+    /// The sender's key: from the keystore (password from `ZKINFER_KEYSTORE_PASSWORD` or a
+    /// prompt) or the private key. When both are set, the one given on the command line wins
+    /// over the one from the environment; both on the command line is an error.
+    pub(crate) fn signer(&self) -> Result<PrivateKeySigner, MarketError> {
+        let from_env = |var: &str, v: &str| std::env::var_os(var).is_some_and(|e| e == v);
+        let keystore = match (&self.keystore, &self.private_key) {
+            (Some(ks), None) => Some(ks),
+            (None, Some(_)) => None,
+            (Some(ks), Some(pk)) => match (from_env("ZKINFER_KEYSTORE", &ks.to_string_lossy()), from_env("ZKINFER_PRIVATE_KEY", pk)) {
+                (false, true) => Some(ks),
+                (true, false) => None,
+                _ => return Err(MarketError::Format("both --keystore and --private-key given: pass one".into())),
+            },
+            (None, None) => return Err(MarketError::Format("no signer: pass --private-key (or set ZKINFER_PRIVATE_KEY) or --keystore (or set ZKINFER_KEYSTORE)".into())),
+        };
+        match (keystore, &self.private_key) {
+            (Some(path), _) => zkinfer_market::signer::from_keystore(path, &keystore_password(path)?),
+            (None, Some(key)) => zkinfer_market::signer::from_private_key(key),
+            (None, None) => Err(MarketError::Format("no signer".into())),
+        }
+    }
+
+    /// Connect to the node as [`Node::signer`].
+    pub(crate) async fn connection(&self) -> Result<Connection, MarketError> {
+        Connection::connect_signer(&self.rpc_url, self.signer()?).await
+    }
+}
+
+/// The keystore's password: `ZKINFER_KEYSTORE_PASSWORD`, else typed (not echoed) when stdin is a
+/// terminal; never read from a pipe, so a script without the variable fails instead of hanging.
+fn keystore_password(path: &std::path::Path) -> Result<String, MarketError> {
+    if let Ok(p) = std::env::var("ZKINFER_KEYSTORE_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(MarketError::Format(format!("{}: set ZKINFER_KEYSTORE_PASSWORD to the keystore's password (no terminal to ask on)", path.display())));
+    }
+    rpassword::prompt_password(format!("password for {}: ", path.display())).map_err(|e| MarketError::Format(format!("cannot read the password: {e}")))
+}
+
 pub(crate) async fn connect(n: &Node) -> Result<(Connection, Deployment), MarketError> {
-    let c = Connection::connect(&n.rpc_url, &n.private_key).await?;
+    let c = n.connection().await?;
     let d = Deployment::load(&n.deployment)?;
     c.check_chain(&d).await?;
     Ok((c, d))
@@ -188,7 +236,7 @@ async fn run_async(cmd: MarketCmd) -> Result<ExitCode, MarketError> {
         MarketCmd::Dev { deployment, anvil_bin } => dev(deployment, anvil_bin).await?,
         MarketCmd::Tournament(cmd) => crate::prediction_cli::run(cmd).await?,
         MarketCmd::Deploy { node, unbonding_delay, bond_bps, slash_bps } => {
-            let c = Connection::connect(&node.rpc_url, &node.private_key).await?;
+            let c = node.connection().await?;
             let d = c.deploy_market(MarketParams { unbonding_delay, bond_bps, slash_bps }).await?;
             d.save(&node.deployment)?;
             print(node.json, serde_json::to_value(&d).expect("serializable"), format!("deployed on chain {}: token {}, registry {}, inference market {}; wrote {}", d.chain_id, d.token, d.registry, d.inference, node.deployment.display()));
@@ -250,6 +298,7 @@ async fn run_async(cmd: MarketCmd) -> Result<ExitCode, MarketError> {
         MarketCmd::Fulfil { node, request, compiled_circuit, pk_path, srs_path, data } => {
             let (c, d) = connect(&node).await?;
             let id = U256::from(request);
+            c.check_fulfillable(&d, id).await?;
             let compiled = zkinfer::CompiledModel::load(&compiled_circuit).map_err(format_err)?;
             let pk = zkinfer::ProvingKeyFile::load(&pk_path).map_err(format_err)?;
             let srs = zkinfer::prover::load_srs(&srs_path, compiled.settings.run_args.logrows).map_err(format_err)?;

@@ -8,7 +8,7 @@ use alloy::primitives::{Bytes, U256};
 use clap::Subcommand;
 use serde_json::json;
 use std::path::PathBuf;
-use zkinfer_market::prediction::{signer, FeatureEncoding, TournamentParams};
+use zkinfer_market::prediction::{FeatureEncoding, TournamentParams};
 use zkinfer_market::MarketError;
 
 #[derive(Subcommand)]
@@ -221,7 +221,7 @@ pub async fn run(cmd: TournamentCmd) -> Result<(), MarketError> {
         }
         TournamentCmd::SignOutcome { node, round, outcome } => {
             let (c, d) = connect(&node).await?;
-            let sig = c.sign_outcome(&d, &signer(&node.private_key)?, U256::from(round), outcome).await?;
+            let sig = c.sign_outcome(&d, &node.signer()?, U256::from(round), outcome).await?;
             print(node.json, json!({ "round": round, "outcome": outcome, "signer": c.address.to_string(), "signature": sig.to_string() }), sig.to_string());
         }
         TournamentCmd::Resolve { node, round, outcome, signatures } => {

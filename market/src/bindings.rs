@@ -31,23 +31,67 @@ alloy::sol!(
 );
 
 /// A revert's data decoded against every market contract's custom errors (and Solidity's
-/// `Error(string)`), for messages that name the error and its arguments.
+/// `Error(string)` and `Panic(uint256)`), for messages that name the error and its arguments;
+/// `None` for data nothing here knows (shown as hex by the caller).
 pub fn decode_revert(data: &[u8]) -> Option<String> {
     use alloy::sol_types::{SolError, SolInterface};
+    if data.is_empty() {
+        return Some("no revert data (a bare revert, an out-of-gas or a call to a contract without code)".into());
+    }
     if let Ok(e) = ModelRegistry::ModelRegistryErrors::abi_decode(data) {
-        return Some(format!("ModelRegistry.{e:?}"));
+        return Some(format!("ModelRegistry.{}", unwrap_variant(&format!("{e:?}"))));
     }
     if let Ok(e) = InferenceMarket::InferenceMarketErrors::abi_decode(data) {
-        return Some(format!("InferenceMarket.{e:?}"));
+        return Some(format!("InferenceMarket.{}", unwrap_variant(&format!("{e:?}"))));
     }
     if let Ok(e) = PredictionMarket::PredictionMarketErrors::abi_decode(data) {
-        return Some(format!("PredictionMarket.{e:?}"));
+        return Some(format!("PredictionMarket.{}", unwrap_variant(&format!("{e:?}"))));
     }
     if let Ok(e) = TestToken::TestTokenErrors::abi_decode(data) {
-        return Some(format!("token: {e:?}"));
+        return Some(format!("token: {}", unwrap_variant(&format!("{e:?}"))));
     }
     if let Ok(e) = alloy::sol_types::Revert::abi_decode(data) {
         return Some(e.reason);
     }
+    if let Ok(p) = alloy::sol_types::Panic::abi_decode(data) {
+        return Some(match p.kind() {
+            Some(kind) => format!("panic: {kind}"),
+            None => format!("panic code {}", p.code),
+        });
+    }
     None
+}
+
+/// `Name(Name { a: 1 })` (an errors enum's variant around the error's struct) as `Name { a: 1 }`;
+/// anything else unchanged.
+fn unwrap_variant(debug: &str) -> &str {
+    match debug.split_once('(') {
+        Some((name, rest)) if rest.starts_with(name) && rest.ends_with(')') => &rest[..rest.len() - 1],
+        _ => debug,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::primitives::{Address, U256};
+    use alloy::sol_types::SolError;
+
+    #[test]
+    fn reverts_are_decoded_by_name() {
+        let e = InferenceMarket::NotOpen { id: U256::from(3), status: 2 }.abi_encode();
+        assert_eq!(decode_revert(&e).unwrap(), "InferenceMarket.NotOpen { id: 3, status: 2 }");
+        let e = ModelRegistry::InsufficientFreeStake { id: U256::from(1), requested: U256::from(5), free: U256::from(4) }.abi_encode();
+        assert_eq!(decode_revert(&e).unwrap(), "ModelRegistry.InsufficientFreeStake { id: 1, requested: 5, free: 4 }");
+        let e = TestToken::ERC20InsufficientBalance { sender: Address::ZERO, balance: U256::from(1), needed: U256::from(2) }.abi_encode();
+        assert!(decode_revert(&e).unwrap().starts_with("token: ERC20InsufficientBalance { sender: 0x0000"), "{:?}", decode_revert(&e));
+        let e = alloy::sol_types::Revert::from("nope").abi_encode();
+        assert_eq!(decode_revert(&e).unwrap(), "nope");
+        let e = alloy::sol_types::Panic::from(0x11).abi_encode();
+        assert!(decode_revert(&e).unwrap().starts_with("panic: arithmetic"), "{:?}", decode_revert(&e));
+        assert!(decode_revert(&[]).unwrap().starts_with("no revert data"));
+        assert_eq!(decode_revert(&[1, 2, 3, 4]), None);
+        assert_eq!(unwrap_variant("ZeroPayment(ZeroPayment)"), "ZeroPayment");
+        assert_eq!(unwrap_variant("plain"), "plain");
+    }
 }

@@ -15,12 +15,12 @@ pub mod layout;
 pub mod operator;
 pub mod prediction;
 pub mod service;
+pub mod signer;
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::TransactionBuilder;
 use alloy::primitives::{Address, Bytes, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
 use bindings::{InferenceMarket, ModelRegistry, TestToken};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -119,17 +119,10 @@ fn revert(what: &str, e: alloy::contract::Error) -> MarketError {
 }
 
 impl Connection {
-    /// Connect to `url` signing with `private_key` (hex, with or without 0x).
+    /// Connect to `url` signing with `private_key` (hex, with or without 0x); see
+    /// [`Connection::connect_signer`] and [`Connection::connect_keystore`] for other signers.
     pub async fn connect(url: &str, private_key: &str) -> Result<Connection> {
-        if url.starts_with("https://") {
-            return Err(MarketError::Format(format!("{url}: https RPC endpoints are not supported by this build (plain http only)")));
-        }
-        let parsed = url.parse().map_err(|e| MarketError::Format(format!("invalid RPC URL {url:?}: {e}")))?;
-        let signer: PrivateKeySigner = private_key.trim().trim_start_matches("0x").parse().map_err(|e| MarketError::Format(format!("invalid private key: {e}")))?;
-        let address = signer.address();
-        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parsed).erased();
-        provider.get_chain_id().await.map_err(|e| MarketError::Unreachable { url: url.into(), reason: e.to_string() })?;
-        Ok(Connection { provider, address, url: url.into() })
+        Connection::connect_signer(url, signer::from_private_key(private_key)?).await
     }
 
     /// Refuse a deployment made on another chain (a market file pointed at the wrong node).
@@ -254,6 +247,27 @@ impl Connection {
     /// Fulfil request `id` with `outputs` and `proof` (made with [`Connection::binding`]).
     pub async fn fulfil(&self, d: &Deployment, id: U256, inputs: Vec<U256>, outputs: Vec<U256>, proof: Vec<u8>) -> Result<Tx> {
         Ok(Tx::from(&self.send("fulfil", self.inference(d).fulfil(id, inputs, outputs, Bytes::from(proof))).await?))
+    }
+
+    /// Refuse, before any proving, a fulfilment of request `id` by this signer that the market
+    /// would revert: a request that is not open (`NotOpen`), whose model this signer does not
+    /// operate (`NotOperator`) or whose deadline is behind the chain's latest block (`Expired`).
+    pub async fn check_fulfillable(&self, d: &Deployment, id: U256) -> Result<InferenceMarket::Request> {
+        let refused = |why: String| MarketError::Format(format!("fulfil refused before proving: {why}"));
+        let r = self.request_state(d, id).await?;
+        if r.status != 1 {
+            let state = ["does not exist", "is open", "is already fulfilled", "was reclaimed"].get(r.status as usize).copied().unwrap_or("is not open");
+            return Err(refused(format!("request {id} {state} (InferenceMarket.NotOpen)")));
+        }
+        let serving = self.registry(d).serving(r.modelId).call().await.map_err(|e| revert("serving", e))?;
+        if serving.operator != self.address {
+            return Err(refused(format!("model {} is operated by {}, not {} (InferenceMarket.NotOperator)", r.modelId, serving.operator, self.address)));
+        }
+        let time = self.chain_time().await?;
+        if time > r.deadline {
+            return Err(refused(format!("request {id} expired at {} (the chain's time is {time}; InferenceMarket.Expired): the client may reclaim it", r.deadline)));
+        }
+        Ok(r)
     }
 
     /// End an expired request: refund and bond share to its client.

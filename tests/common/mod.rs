@@ -55,19 +55,45 @@ pub mod postgres;
 
 /// Run the `zkinfer` binary in `dir`.
 pub fn zk(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).current_dir(dir).output().expect("run zkinfer")
+    zk_env(args, dir, &[])
+}
+
+/// Run the `zkinfer` binary in `dir` with environment variables set (`Some`) or removed (`None`).
+pub fn zk_env(args: &[&str], dir: &Path, env: &[(&str, Option<&str>)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkinfer"));
+    cmd.args(args).current_dir(dir);
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.output().expect("run zkinfer")
 }
 
 /// Run a command that must succeed; returns its stdout.
 pub fn ok(args: &[&str], dir: &Path) -> String {
-    let o = zk(args, dir);
+    ok_env(args, dir, &[])
+}
+
+/// [`ok`] with environment variables as in [`zk_env`].
+pub fn ok_env(args: &[&str], dir: &Path, env: &[(&str, Option<&str>)]) -> String {
+    let o = zk_env(args, dir, env);
     assert!(o.status.success(), "zkinfer {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Runs a failing command and returns its stderr, checking exit code 2 and a single line.
 pub fn fails(args: &[&str], dir: &Path) -> String {
-    let o = zk(args, dir);
+    check_fails(args, zk(args, dir))
+}
+
+/// [`fails`] with environment variables as in [`zk_env`].
+pub fn fails_env(args: &[&str], dir: &Path, env: &[(&str, Option<&str>)]) -> String {
+    check_fails(args, zk_env(args, dir, env))
+}
+
+fn check_fails(args: &[&str], o: Output) -> String {
     assert_eq!(o.status.code(), Some(2), "zkinfer {args:?} should fail with 2");
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(err.trim_end().lines().count(), 1, "error must be one line: {err}");

@@ -30,11 +30,17 @@ use zkinfer_prover::{ProvingKeyFile, Srs};
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub rpc_url: String,
-    /// The operator's key; or set `private_key_env` to the name of a variable holding it.
+    /// The operator's key: exactly one of `private_key` (hex), `private_key_env` (the name of a
+    /// variable holding it) and `keystore` (an encrypted JSON keystore file).
     #[serde(default)]
     pub private_key: Option<String>,
     #[serde(default)]
     pub private_key_env: Option<String>,
+    #[serde(default)]
+    pub keystore: Option<PathBuf>,
+    /// The variable holding the keystore's password (default `ZKINFER_KEYSTORE_PASSWORD`).
+    #[serde(default)]
+    pub keystore_password_env: Option<String>,
     /// The market deployment file (`zkinfer market deploy`).
     pub deployment: PathBuf,
     /// `sqlite://operator.db` (default) or `postgres://user@host/db` (shared by several machines).
@@ -107,6 +113,7 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         let rel = |p: &PathBuf| if p.is_absolute() { p.clone() } else { base.join(p) };
         c.deployment = rel(&c.deployment);
+        c.keystore = c.keystore.as_ref().map(rel);
         for m in &mut c.models {
             (m.compiled, m.pk, m.srs) = (rel(&m.compiled), rel(&m.pk), rel(&m.srs));
         }
@@ -121,11 +128,21 @@ impl Config {
         Ok(c)
     }
 
-    fn key(&self) -> Result<String> {
-        match (&self.private_key, &self.private_key_env) {
-            (Some(k), _) => Ok(k.clone()),
-            (None, Some(var)) => std::env::var(var).map_err(|_| MarketError::Format(format!("the environment variable {var} (private_key_env) is not set"))),
-            (None, None) => Err(MarketError::Format("the config needs private_key or private_key_env".into())),
+    /// The operator's signer, from the one key source the file names.
+    fn signer(&self) -> Result<alloy::signers::local::PrivateKeySigner> {
+        match (&self.private_key, &self.private_key_env, &self.keystore) {
+            (Some(k), None, None) => crate::signer::from_private_key(k),
+            (None, Some(var), None) => {
+                let k = std::env::var(var).map_err(|_| MarketError::Format(format!("the environment variable {var} (private_key_env) is not set")))?;
+                crate::signer::from_private_key(&k)
+            }
+            (None, None, Some(path)) => {
+                let var = self.keystore_password_env.as_deref().unwrap_or("ZKINFER_KEYSTORE_PASSWORD");
+                let password = std::env::var(var).map_err(|_| MarketError::Format(format!("the environment variable {var} (keystore_password_env) holding the keystore's password is not set")))?;
+                crate::signer::from_keystore(path, &password)
+            }
+            (None, None, None) => Err(MarketError::Format("the config needs one of private_key, private_key_env or keystore".into())),
+            _ => Err(MarketError::Format("the config names more than one key: keep one of private_key, private_key_env and keystore".into())),
         }
     }
 }
@@ -190,7 +207,7 @@ impl Running {
 
 /// Load the models, open the store, bind the HTTP API and start the watcher and the workers.
 pub async fn start(config: Config) -> Result<Running> {
-    let conn = Connection::connect(&config.rpc_url, &config.key()?).await?;
+    let conn = Connection::connect_signer(&config.rpc_url, config.signer()?).await?;
     let deployment = Deployment::load(&config.deployment)?;
     conn.check_chain(&deployment).await?;
     let store = Store::open(&config.database).await?;
