@@ -11,7 +11,7 @@ model, on its first committed sample:
 2. EZKL: gen_settings (its defaults: input public, params fixed, output public), calibrate_settings
    (resources), compile, gen_srs, setup, witness, then prove / verify;
 3. zkinfer: gen-settings, calibrate-settings with the largest tolerance whose output error is no
-   larger than EZKL's (1%, 0.3%, 0.1%, … then `--target accuracy`), compile, gen-srs, setup,
+   larger than EZKL's (1%, 0.3%, 0.1%, … then `--target accuracy --max-scale 16`), compile, gen-srs, setup,
    witness, then prove / verify;
 4. prove runs alternate between the two tools (`--runs` each); each is its own process, timed
    inside it (EZKL: around `ezkl.prove`; zkinfer: the CLI's wall time) with peak RSS from
@@ -142,8 +142,33 @@ def proof_bytes(path):
     return len(hp.removeprefix("0x")) // 2 if hp else 0
 
 
+def explicit_strides(model, d):
+    """A copy of the model whose Conv / pooling nodes state `strides` (EZKL refuses the ONNX default
+    of 1 when the attribute is absent); the semantics are unchanged."""
+    import onnx
+    from onnx import helper
+
+    m = onnx.load(model)
+    inits = {i.name: i for i in m.graph.initializer}
+    changed = False
+    for n in m.graph.node:
+        if n.op_type in ("Conv", "MaxPool", "AveragePool") and not any(a.name == "strides" for a in n.attribute):
+            ks = next((list(a.ints) for a in n.attribute if a.name == "kernel_shape"), None)
+            if ks is None and n.op_type == "Conv" and n.input[1] in inits:
+                ks = list(inits[n.input[1]].dims[2:])
+            n.attribute.append(helper.make_attribute("strides", [1] * len(ks)))
+            changed = True
+    if not changed:
+        return model
+    path = os.path.join(d, "model_strides.onnx")
+    onnx.save(m, path)
+    return path
+
+
 def ezkl_prepare(model, data_path, d):
     import ezkl
+
+    model = explicit_strides(model, d)
 
     st, comp, srs, vk, pk, wit = (os.path.join(d, f) for f in ["settings.json", "model.compiled", "kzg.srs", "vk.key", "pk.key", "witness.json"])
     ra = ezkl.PyRunArgs()
@@ -192,7 +217,7 @@ def zk_prepare(model, data_path, d, ref, bar):
     """Calibrate with the largest tolerance whose error is at most `bar`; returns its figures."""
     for tol in ["0.01", "0.003", "0.001", "0.0003", "0.0001", None]:
         zk(["gen-settings", "-M", model, "-O", "settings.json"], d)
-        calib = ["--tolerance", tol] if tol else ["--target", "accuracy"]
+        calib = ["--tolerance", tol] if tol else ["--target", "accuracy", "--max-scale", "16"]
         zk(["calibrate-settings", "-M", model, "-D", data_path, "--settings-path", "settings.json", *calib], d)
         zk(["compile-circuit", "-M", model, "-S", "settings.json", "--compiled-circuit", "model.compiled"], d)
         zk(["gen-witness", "-D", data_path, "-M", "model.compiled", "-O", "witness.json"], d)

@@ -104,16 +104,16 @@ pub const ONE_LANE_LOGROWS: u32 = 14;
 /// `num_inner_cols` is lowered to 1 when one lane needs no larger `logrows`, or at most
 /// [`ONE_LANE_LOGROWS`]).
 pub fn calibrate_settings(model: &Graph, data: &InputData, settings: &Settings, target: Target) -> Result<Settings> {
-    calibrate_settings_with(model, data, settings, target, calibrate::DEFAULT_TOLERANCE)
+    calibrate_settings_with(model, data, settings, target, calibrate::DEFAULT_TOLERANCE, calibrate::MAX_SCALE)
 }
 
 /// [`calibrate_settings`] keeping every output within `tolerance` (a fraction of its largest
-/// magnitude) for `resources`. With limbs, the limb width is refined on the real circuit
+/// magnitude) for `resources`, over scales `1..=max_scale`. With limbs, the limb width is refined on the real circuit
 /// (neighbouring widths, smallest logrows, then fewest rows).
-pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Settings, target: Target, tolerance: f64) -> Result<Settings> {
+pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Settings, target: Target, tolerance: f64, max_scale: u32) -> Result<Settings> {
     settings.check_graph(model)?;
     let samples = data.samples(model)?;
-    let (run_args, report) = calibrate::calibrate_with(model, &samples, target, &settings.run_args, tolerance)?;
+    let (run_args, report) = calibrate::calibrate_with(model, &samples, target, &settings.run_args, tolerance, max_scale)?;
     let mut s = Settings::for_graph(model, run_args)?;
     s.calibration = Some(report);
     fit_logrows(model, &mut s, 4)?;

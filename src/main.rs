@@ -64,6 +64,10 @@ enum Cmd {
         /// magnitude (and every argmax): 0.01 is 1%.
         #[arg(long, default_value_t = zkinfer_onnx::quant::calibrate::DEFAULT_TOLERANCE)]
         tolerance: f64,
+        /// Largest input / param scale tried (at most 24; higher scales may overflow i64 and are
+        /// then skipped).
+        #[arg(long, default_value_t = zkinfer_onnx::quant::calibrate::MAX_SCALE)]
+        max_scale: u32,
     },
     /// Quantize the model under settings.json into model.compiled.
     CompileCircuit {
@@ -280,11 +284,11 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 eprintln!("warning: private params are unconstrained: a proof shows only that some weights for this architecture give the outputs, not which model; use fixed or hashed params to prove a claim about one model");
             }
         }
-        Cmd::CalibrateSettings { model, data, settings_path, target, tolerance } => {
+        Cmd::CalibrateSettings { model, data, settings_path, target, tolerance, max_scale } => {
             let g = zkinfer::load_model(&model)?;
             let d = InputData::load(&data)?;
             let base = if settings_path.exists() { Settings::load(&settings_path)? } else { zkinfer::gen_settings(&g, RunArgs::default())? };
-            let s = zkinfer::calibrate_settings_with(&g, &d, &base, target, tolerance)?;
+            let s = zkinfer::calibrate_settings_with(&g, &d, &base, target, tolerance, max_scale)?;
             s.save(&settings_path)?;
             let ra = &s.run_args;
             let rep = s.calibration.as_ref().expect("calibration report");

@@ -276,12 +276,15 @@ pub fn argmax(v: &[f64]) -> usize {
 /// Calibrate `base` (visibilities and num_inner_cols are kept) for `g` on `samples`, at the
 /// default tolerance.
 pub fn calibrate(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs) -> Result<(RunArgs, CalibrationReport)> {
-    calibrate_with(g, samples, target, base, DEFAULT_TOLERANCE)
+    calibrate_with(g, samples, target, base, DEFAULT_TOLERANCE, MAX_SCALE)
 }
 
 /// [`calibrate`] keeping every output within `tolerance` (a fraction of its largest magnitude)
-/// for `resources`.
-pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs, tolerance: f64) -> Result<(RunArgs, CalibrationReport)> {
+/// for `resources`, trying scales `1..=max_scale` (at most 24).
+pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs, tolerance: f64, max_scale: u32) -> Result<(RunArgs, CalibrationReport)> {
+    if !(1..=24).contains(&max_scale) {
+        return Err(Error::Format(format!("max scale {max_scale} must lie between 1 and 24")));
+    }
     if !(tolerance > 0.0 && tolerance < 1.0) {
         return Err(Error::Format(format!("tolerance {tolerance} must lie strictly between 0 and 1 (a fraction, e.g. 0.01 for 1%)")));
     }
@@ -290,7 +293,7 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
     }
     let mut cands: Vec<(Candidate, RunArgs, Vec<OutputFidelity>, i64)> = Vec::new();
     let mut last_err = None;
-    for s in 1..=MAX_SCALE {
+    for s in 1..=max_scale {
         let probe = QuantParams { input_scale: s, param_scale: s, lookup_range: (i64::MIN, i64::MAX) };
         let q = match quantize(g, &probe) {
             Ok(q) => q,
