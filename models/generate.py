@@ -103,6 +103,25 @@ def digits_mlp():
     save("digits_mlp", g, 13, [f32(xte[:16])], extra={"test_split.json": test})
 
 
+def mlp_softmax_graph(name, clf):
+    """Gemm-Relu-Gemm-Softmax over [1, 64] digit features from a fitted one-hidden-layer
+    MLPClassifier: class probabilities for the digits tournament."""
+    w1, w2 = clf.coefs_
+    b1, b2 = clf.intercepts_
+    return helper.make_graph(
+        [
+            helper.make_node("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
+            helper.make_node("Relu", ["h"], ["hr"], name="relu1"),
+            helper.make_node("Gemm", ["hr", "w2", "b2"], ["logits"], name="fc2", transB=1),
+            helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=-1),
+        ],
+        name,
+        [vi("input", [1, 64])],
+        [vi("probs", [1, 10])],
+        [init("w1", f32(w1.T)), init("b1", f32(b1)), init("w2", f32(w2.T)), init("b2", f32(b2))],
+    )
+
+
 def digits_softmax():
     """The digits MLP with a Softmax head: non-negative class probabilities, the kind of output a
     prediction-market trade needs (K = 10 outcomes). Same training as digits_mlp. Written to
@@ -112,21 +131,7 @@ def digits_softmax():
     x = x / 16.0
     xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=0)
     clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=600, random_state=0).fit(xtr, ytr)
-    w1, w2 = clf.coefs_
-    b1, b2 = clf.intercepts_
-    g = helper.make_graph(
-        [
-            helper.make_node("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
-            helper.make_node("Relu", ["h"], ["hr"], name="relu1"),
-            helper.make_node("Gemm", ["hr", "w2", "b2"], ["logits"], name="fc2", transB=1),
-            helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=-1),
-        ],
-        "digits_softmax",
-        [vi("input", [1, 64])],
-        [vi("probs", [1, 10])],
-        [init("w1", f32(w1.T)), init("b1", f32(b1)), init("w2", f32(w2.T)), init("b2", f32(b2))],
-    )
-    save("market/digits_softmax", g, 13, [f32(xte[:16])], extra={"labels.json": {"labels": yte[:16].tolist()}})
+    save("market/digits_softmax", mlp_softmax_graph("digits_softmax", clf), 13, [f32(xte[:16])], extra={"labels.json": {"labels": yte[:16].tolist()}})
 
 
 def digits_tournament():
@@ -151,21 +156,7 @@ def digits_tournament():
     )
     save("market/digits_logreg", g, 13, [f32(xte[:16])], extra=labels)
     clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=800, random_state=7).fit(xtr, ytr)
-    w1, w2 = clf.coefs_
-    b1, b2 = clf.intercepts_
-    g = helper.make_graph(
-        [
-            helper.make_node("Gemm", ["input", "w1", "b1"], ["h"], name="fc1", transB=1),
-            helper.make_node("Relu", ["h"], ["hr"], name="relu1"),
-            helper.make_node("Gemm", ["hr", "w2", "b2"], ["logits"], name="fc2", transB=1),
-            helper.make_node("Softmax", ["logits"], ["probs"], name="softmax", axis=-1),
-        ],
-        "digits_mlp16",
-        [vi("input", [1, 64])],
-        [vi("probs", [1, 10])],
-        [init("w1", f32(w1.T)), init("b1", f32(b1)), init("w2", f32(w2.T)), init("b2", f32(b2))],
-    )
-    save("market/digits_mlp16", g, 13, [f32(xte[:16])], extra=labels)
+    save("market/digits_mlp16", mlp_softmax_graph("digits_mlp16", clf), 13, [f32(xte[:16])], extra=labels)
 
 
 def conv_features(x, w, b):
