@@ -110,10 +110,13 @@ impl Layout<'_, '_> {
         Ok(())
     }
 
-    /// Check `0 ≤ r < bound` (`bound ≥ 1`): by limbs over `log2(bound)` bits for a power of two,
+    /// Check `0 ≤ r < bound` (`bound ≥ 2`, as for every remainder bound `2d`): by limbs over `log2(bound)` bits for a power of two,
     /// by the table `[0, bound)` when it is no larger than a limb table, else by limbs of `r`
     /// and of the slack `bound − 1 − r`.
     pub fn below(&mut self, r: &Wire, bound: i64) -> Result<(), Error> {
+        if bound < 2 {
+            return Err(synthesis_error(format!("a range [0, {bound}) check needs a bound of at least 2")));
+        }
         let bits = 64 - (bound - 1).max(1).leading_zeros();
         if bound.count_ones() == 1 {
             return self.unsigned_limbs(r, bound.trailing_zeros());
