@@ -106,6 +106,16 @@ fn rpc(what: &str, e: impl std::fmt::Display) -> MarketError {
     MarketError::Rpc { what: what.into(), reason: e.to_string() }
 }
 
+/// The first event `E` a receipt carries (`what` names the call in the error).
+pub(crate) fn event<E: alloy::sol_types::SolEvent>(r: &TransactionReceipt, what: &str) -> Result<E> {
+    r.inner
+        .logs()
+        .iter()
+        .find_map(|l| l.log_decode::<E>().ok())
+        .map(|e| e.inner.data)
+        .ok_or_else(|| MarketError::Format(format!("{what}: no {} event in the receipt", E::SIGNATURE.split('(').next().unwrap_or("expected"))))
+}
+
 /// The contract error behind a failed call, decoded when it is one of the market's.
 fn revert(what: &str, e: alloy::contract::Error) -> MarketError {
     let data = match &e {
@@ -208,13 +218,7 @@ impl Connection {
     /// Register a model served by this signer; returns its id.
     pub async fn register(&self, d: &Deployment, verifier: Address, layout: ModelRegistry::Layout, uri: &str) -> Result<(U256, Tx)> {
         let r = self.send("register", self.registry(d).register(verifier, layout, uri.to_string())).await?;
-        let id = r
-            .inner
-            .logs()
-            .iter()
-            .find_map(|l| l.log_decode::<ModelRegistry::ModelRegistered>().ok())
-            .map(|e| e.inner.data.id)
-            .ok_or_else(|| MarketError::Format("register: no ModelRegistered event in the receipt".into()))?;
+        let id = event::<ModelRegistry::ModelRegistered>(&r, "register")?.id;
         Ok((id, Tx::from(&r)))
     }
 
@@ -229,13 +233,7 @@ impl Connection {
     pub async fn request(&self, d: &Deployment, model: U256, inputs: Vec<U256>, payment: U256, deadline: u64) -> Result<(U256, Tx)> {
         self.approve(d, d.inference, payment).await?;
         let r = self.send("request", self.inference(d).request(model, inputs, payment, deadline)).await?;
-        let id = r
-            .inner
-            .logs()
-            .iter()
-            .find_map(|l| l.log_decode::<InferenceMarket::Requested>().ok())
-            .map(|e| e.inner.data.id)
-            .ok_or_else(|| MarketError::Format("request: no Requested event in the receipt".into()))?;
+        let id = event::<InferenceMarket::Requested>(&r, "request")?.id;
         Ok((id, Tx::from(&r)))
     }
 

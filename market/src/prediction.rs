@@ -209,13 +209,7 @@ impl Connection {
         let pm = self.prediction(d)?;
         self.approve(d, *pm.address(), subsidy).await?;
         let r = self.send("open", pm.open(features_commitment, uri.to_string(), subsidy, close, resolve_by)).await?;
-        let id = r
-            .inner
-            .logs()
-            .iter()
-            .find_map(|l| l.log_decode::<PredictionMarket::RoundOpened>().ok())
-            .map(|e| e.inner.data.round)
-            .ok_or_else(|| MarketError::Format("open: no RoundOpened event in the receipt".into()))?;
+        let id = crate::event::<PredictionMarket::RoundOpened>(&r, "open")?.round;
         Ok((id, Tx::from(&r)))
     }
 
@@ -271,13 +265,7 @@ impl Connection {
         self.approve(d, *pm.address(), collateral).await?;
         let call = pm.trade_0(round, model, p.prediction.clone(), Bytes::from(p.proof.clone()), max_collateral);
         let r = self.send("trade", call).await?;
-        let escrowed = r
-            .inner
-            .logs()
-            .iter()
-            .find_map(|l| l.log_decode::<PredictionMarket::Traded>().ok())
-            .map(|e| e.inner.data.collateral)
-            .ok_or_else(|| MarketError::Format("trade: no Traded event in the receipt".into()))?;
+        let escrowed = crate::event::<PredictionMarket::Traded>(&r, "trade")?.collateral;
         Ok((escrowed, Tx::from(&r)))
     }
 
