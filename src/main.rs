@@ -292,7 +292,10 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             s.save(&settings_path)?;
             let ra = &s.run_args;
             let rep = s.calibration.as_ref().expect("calibration report");
-            let limbs = if ra.range_bits > 0 { format!(", range checks in {}-bit limbs", ra.range_bits) } else { String::new() };
+            let mut limbs = if ra.range_bits > 0 { format!(", range checks in {}-bit limbs", ra.range_bits) } else { String::new() };
+            if ra.table_bits > 0 {
+                limbs += &format!(", function tables of at most 2^{} rows (reduced inputs)", ra.table_bits);
+            }
             println!(
                 "calibrated for {target:?} (tolerance {}% of each output's largest magnitude) on {} samples: input_scale {} param_scale {} lookup_range [{}, {}] logrows {}{limbs}",
                 rep.tolerance * 100.0, rep.samples, ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows

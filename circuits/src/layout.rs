@@ -73,7 +73,7 @@ pub(crate) fn exact(v: Option<i128>, what: &str) -> Result<i64, Error> {
 }
 
 /// The remainder `2n + d − 2d·q` of `floor((2n + d) / 2d) = q`, checked.
-fn remainder(n: i64, d: i64, q: i64) -> Result<i64, Error> {
+pub(crate) fn remainder(n: i64, d: i64, q: i64) -> Result<i64, Error> {
     let (n, d, q) = (n as i128, d as i128, q as i128);
     exact((2 * d).checked_mul(q).and_then(|p| (2 * n + d).checked_sub(p)), "a division remainder")
 }
@@ -345,8 +345,11 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// and `o` wires (the caller constrains `a_0` when `v` comes from elsewhere).
     pub(crate) fn table_row(&mut self, row: usize, tag: u64, v: Option<i64>) -> (Wire, Wire) {
         let cfg = self.cfg;
-        if let (Some(section), Some(x), Table::Fn(_)) = (self.looked_up.as_mut().and_then(|s| s.last_mut()), v, &self.tables.tables[tag as usize - 1]) {
-            section.insert(x);
+        // Record values presented to tables over the lookup range (not reduced domains).
+        if let (Some(section), Some(x), Table::Fn(f)) = (self.looked_up.as_mut().and_then(|s| s.last_mut()), v, &self.tables.tables[tag as usize - 1]) {
+            if f.domain().is_none() {
+                section.insert(x);
+            }
         }
         self.fixed(cfg.t, row, tag as i64);
         let o = self.advice(cfg.o, row, v.map(|x| self.tables.eval(tag, x)));
@@ -384,6 +387,9 @@ impl<'r, 'c> Layout<'r, 'c> {
     pub fn lookup(&mut self, x: &Wire, f: &FnKind) -> Result<Wire, Error> {
         if self.tables.limb_bits > 0 && *f == FnKind::Relu {
             return self.relu_limbs(x);
+        }
+        if let FnKind::Act { reduce: Some(r), .. } = f {
+            return self.reduced_lookup(x, f, r);
         }
         let tag = self.tables.fn_tag(f);
         Ok(self.check_in(x, tag))

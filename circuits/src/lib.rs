@@ -12,6 +12,7 @@ pub mod layout;
 pub mod limbs;
 pub mod model;
 pub mod poseidon;
+pub mod reduce;
 pub mod tables;
 
 pub use instances::{InstancePacking, PackError, Role, Segment};

@@ -582,7 +582,7 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
         QOp::Relu => one(lookup_map(ctx, x, &FnKind::Relu)?),
         QOp::Abs => one(lookup_map(ctx, x, &FnKind::Abs)?),
         QOp::Clip { lo, hi } => one(lookup_map(ctx, x, &FnKind::Clip { lo: *lo, hi: *hi })?),
-        QOp::Lookup { act, in_scale, out_scale } => one(lookup_map(ctx, x, &FnKind::Act { act: *act, in_scale: *in_scale, out_scale: *out_scale })?),
+        QOp::Lookup { act, in_scale, out_scale, reduce } => one(lookup_map(ctx, x, &FnKind::Act { act: *act, in_scale: *in_scale, out_scale: *out_scale, reduce: *reduce })?),
         QOp::PRelu { slope_scale } => {
             let p = 1i64 << slope_scale;
             let slope = broadcast::broadcast_to(&ins[1], x.shape()).map_err(kerr)?;
@@ -681,7 +681,7 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
             let soft = matches!(node.op, QOp::Softmax { .. });
             let flat = ctx.wires(x)?;
             let groups = lane_groups(x.shape(), *axis, *flatten);
-            let exp = FnKind::Act { act: zkinfer_onnx::activation::Activation::Exp, in_scale: *in_scale, out_scale: *out_scale };
+            let exp = FnKind::Act { act: zkinfer_onnx::activation::Activation::Exp, in_scale: *in_scale, out_scale: *out_scale, reduce: None };
             let mut out: Vec<Option<Wire>> = vec![None; flat.len()];
             let gw = ctx.grouped(x, groups.iter())?;
             let maxes = ctx.group_max(&gw)?;
@@ -702,7 +702,7 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
                         out[i] = Some(ctx.lay.vdiv(n, &sum)?);
                     }
                 } else {
-                    let ln = FnKind::Act { act: zkinfer_onnx::activation::Activation::Ln, in_scale: *out_scale, out_scale: *out_scale };
+                    let ln = FnKind::Act { act: zkinfer_onnx::activation::Activation::Ln, in_scale: *out_scale, out_scale: *out_scale, reduce: None };
                     let l = ctx.lay.lookup(&sum, &ln)?;
                     for (&i, dw) in g.iter().zip(&d) {
                         let aligned = if in_scale > out_scale {

@@ -15,10 +15,12 @@
 //! With limbs (`limb_bits = k > 0`, settings `range_bits`), tag 1 is instead the limb table
 //! `[0, 2^k)`: range checks, ReLU and the quotients and remainders of divisions decompose their
 //! values into limbs checked there (and in the narrower top-limb tables), so no table grows with
-//! the lookup range; see [`crate::limbs`]. Function tables still span the lookup range.
+//! the lookup range; see [`crate::limbs`]. A function table spans the lookup range unless its
+//! lookup is reduced (settings `table_bits`, [`crate::reduce`]): then it holds the reduced
+//! domain `[L, H]` only, and takes no part in range checks.
 
 use zkinfer_onnx::activation::Activation;
-use zkinfer_onnx::quant::rules;
+use zkinfer_onnx::quant::rules::{self, Reduction};
 
 /// An exact or quantized function proved by table lookup.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,7 +32,9 @@ pub enum FnKind {
     Sign,
     /// 1 if `x == 0`, else 0.
     IsZero,
-    Act { act: Activation, in_scale: u32, out_scale: u32 },
+    /// `f` from `in_scale` to `out_scale`; with `reduce`, a table over the reduced domain whose
+    /// input is the reduced value ([`rules::lookup_at`]).
+    Act { act: Activation, in_scale: u32, out_scale: u32, reduce: Option<Reduction> },
 }
 
 impl FnKind {
@@ -42,7 +46,15 @@ impl FnKind {
             FnKind::Clip { lo, hi } => x.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)),
             FnKind::Sign => x.signum(),
             FnKind::IsZero => (x == 0) as i64,
-            FnKind::Act { act, in_scale, out_scale } => rules::lookup(act, x, *in_scale, *out_scale),
+            FnKind::Act { act, in_scale, out_scale, reduce: None } => rules::lookup(act, x, *in_scale, *out_scale),
+            FnKind::Act { act, in_scale, out_scale, reduce: Some(r) } => rules::lookup_at(act, x, *in_scale, r.shift, *out_scale),
+        }
+    }
+    /// The inputs its table holds: the reduced domain, or `None` for the lookup range.
+    pub fn domain(&self) -> Option<(i64, i64)> {
+        match self {
+            FnKind::Act { reduce: Some(r), .. } => Some((r.lo, r.hi)),
+            _ => None,
         }
     }
 }
@@ -133,14 +145,20 @@ impl Tables {
     /// The rows `(x, y)` of table `t` (before multiplying by the tag).
     pub fn rows_of(&self, t: &Table) -> Vec<(i64, i64)> {
         match t {
-            Table::Fn(f) => (self.lo..=self.hi).map(|x| (x, f.eval(x))).collect(),
+            Table::Fn(f) => {
+                let (lo, hi) = f.domain().unwrap_or((self.lo, self.hi));
+                (lo..=hi).map(|x| (x, f.eval(x))).collect()
+            }
             Table::Range { lo, hi } => (*lo..=*hi).map(|v| (v, v)).collect(),
         }
     }
     /// Rows the table columns need: every table plus the zero row.
     pub fn rows(&self) -> usize {
         let size = |t: &Table| match t {
-            Table::Fn(_) => (self.hi - self.lo + 1) as usize,
+            Table::Fn(f) => {
+                let (lo, hi) = f.domain().unwrap_or((self.lo, self.hi));
+                (hi - lo + 1) as usize
+            }
             Table::Range { lo, hi } => (hi - lo + 1) as usize,
         };
         1 + self.tables.iter().map(size).sum::<usize>()

@@ -1,7 +1,9 @@
 //! Soundness of decomposed range checks ([`zkinfer_circuits::limbs`]): honest layouts satisfy
 //! MockProver, and each attack fails the constraint named — a limb outside its table (the lookup
 //! "table"), a recomposition that does not add up (gate "limb"), a flipped ReLU sign bit, and a
-//! division whose quotient and remainder are moved together (the remainder's limb table).
+//! division whose quotient and remainder are moved together (the remainder's limb table), and a
+//! reduced function lookup ([`zkinfer_circuits::reduce`]) whose quotient, clamp or output is
+//! changed.
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -10,6 +12,8 @@ use zkinfer_circuits::config::ModelConfig;
 use zkinfer_circuits::field::fr;
 use zkinfer_circuits::layout::{assign_tables, Layout};
 use zkinfer_circuits::tables::{FnKind, Tables};
+use zkinfer_onnx::activation::Activation;
+use zkinfer_onnx::quant::rules::{self, Reduction};
 
 /// Lookup range [-256, 255]: W = 9 signed bits, limbs of 4 bits: widths [1, 4, 4].
 const LO: i64 = -256;
@@ -22,7 +26,20 @@ enum Case {
     Relu { x: i64 },
     Div { n: i64, d: i64 },
     VDiv { n: i64, d: i64 },
+    /// Sigmoid from scale 5 to 5 on a reduced input (tables of 2^5 rows).
+    Reduced { x: i64 },
 }
+
+/// The sigmoid of [`Case::Reduced`] and its reduction over the lookup range.
+fn reduced_sigmoid() -> (FnKind, Reduction) {
+    let r = rules::reduction(&Activation::Sigmoid, 5, 5, (LO, HI), 5).expect("[-256, 255] needs a reduction to 2^5 rows");
+    (FnKind::Act { act: Activation::Sigmoid, in_scale: 5, out_scale: 5, reduce: Some(r) }, r)
+}
+
+/// Rows of a reduced lookup (module docs of `zkinfer_circuits::reduce`): 0..3 `x`'s limbs, 3 the
+/// `div` row, 4 the remainder, 5..7 its limbs, 7..14 the clamp below (difference, 3 limb rows,
+/// 2 product rows, `m`), 14..21 the clamp above, 21 the table row.
+const REDUCED_ROWS: usize = 22;
 
 /// A cell to overwrite: column (`a`, `b` or `o` of lane 0), row relative to the chip's first
 /// row, value.
@@ -81,6 +98,15 @@ impl Circuit<Fr> for T {
                         let start = lay.row;
                         lay.vdiv(&w[0], &w[1])?;
                         (w[0].cell.row_offset, start)
+                    }
+                    Case::Reduced { x } => {
+                        let w = ins(&mut lay, &[x]).remove(0);
+                        let start = lay.row;
+                        let (f, r) = reduced_sigmoid();
+                        let y = lay.lookup(&w, &f)?;
+                        assert_eq!(y.value, Some(rules::reduced_lookup(&Activation::Sigmoid, x, 5, 5, &r)));
+                        assert_eq!(lay.row - start, REDUCED_ROWS, "layout of a reduced lookup");
+                        (w.cell.row_offset, start)
                     }
                 };
                 let t = lay.tables.clone();
@@ -209,4 +235,27 @@ fn runtime_division_refuses_a_zero_divisor() {
     assert!(run(Case::VDiv { n: 5, d: 0 }, None, vec![]).is_err());
     // A quotient off by one breaks the vdiv gate (rows: 0 divisor, 1 vdiv).
     fails_with(Case::VDiv { n: 1000, d: 37 }, None, vec![('a', 1, 28)], "vdiv", None);
+}
+
+#[test]
+fn reduced_lookup_is_bound_to_its_input() {
+    let (_, r) = reduced_sigmoid();
+    assert_eq!(r.clamps(LO, HI), (true, true), "sigmoid is clamped on both sides: {r:?}");
+    for x in [LO, -200, -40, -1, 0, 3, 40, 200, HI] {
+        run(Case::Reduced { x }, None, vec![]).unwrap_or_else(|e| panic!("x = {x}: {e}"));
+    }
+    let f = |m: i64| rules::lookup_at(&Activation::Sigmoid, m, 5, r.shift, 5);
+    for x in [-200, 3, 200] {
+        let q = rules::rescale(x, r.shift);
+        let m = r.reduce(x);
+        let table = REDUCED_ROWS - 1;
+        // Another output for the same input is not a row of the table.
+        fails_with(Case::Reduced { x }, None, vec![('o', table, f(m) + 1)], "Lookup", Some("Gate"));
+        // Another reduced input (with its own table value) breaks the clamp's last `arith` row.
+        let other = if m > r.lo { m - 1 } else { m + 1 };
+        fails_with(Case::Reduced { x }, None, vec![('a', table, other), ('o', table, f(other))], "Equality constraint", Some("Lookup"));
+        fails_with(Case::Reduced { x }, None, vec![('o', table - 1, other), ('a', table, other), ('o', table, f(other))], "arith", Some("Lookup"));
+        // A quotient off by one breaks the `div` gate (row 3).
+        fails_with(Case::Reduced { x }, None, vec![('a', 3, q + 1)], "div", None);
+    }
 }

@@ -27,11 +27,24 @@ fn check(name: &str, vis: Visibilities) -> Result<(), String> {
 
 /// [`check`] with range checks decomposed over `range_bits`-bit limbs (0: none).
 fn check_with(name: &str, vis: Visibilities, range_bits: u32) -> Result<(), String> {
+    check_full(name, vis, range_bits, None)
+}
+
+/// [`check_with`], with function tables of at most `2^table_bits` rows when set (the calibrated
+/// settings' otherwise).
+fn check_full(name: &str, vis: Visibilities, range_bits: u32, table_bits: Option<u32>) -> Result<(), String> {
     let dir = models().join(name);
     let g = zkinfer_onnx::load(dir.join("model.onnx")).unwrap();
     let samples = InputData::load(dir.join("input.json")).unwrap().samples(&g).unwrap();
-    let (ra, _) = calibrate::calibrate(&g, &samples, Target::Resources, &RunArgs::default()).unwrap();
+    let (mut ra, _) = calibrate::calibrate(&g, &samples, Target::Resources, &RunArgs::default()).unwrap();
+    if let Some(t) = table_bits {
+        ra.table_bits = t;
+    }
     let q = Arc::new(zkinfer_onnx::quant::quantize(&g, &ra.quant_params()).unwrap());
+    if table_bits.is_some() {
+        let reduced = q.nodes.iter().filter(|n| matches!(n.op, zkinfer_onnx::quant::QOp::Lookup { reduce: Some(_), .. })).count();
+        assert!(reduced > 0, "{name}: no lookup reduced at table_bits {table_bits:?}");
+    }
     let circuit = ModelCircuit::new(q.clone(), vis, 2).map_err(|e| e.to_string())?.with_range_bits(range_bits);
     let qi = exec::quantize_inputs(&q, &samples[0]).unwrap();
     let ex = exec::run(&q, &qi, RangeMode::Enforce).unwrap();
@@ -78,6 +91,17 @@ fn committed_models_satisfy_the_circuit_with_limbs() {
     }
     use Visibility::*;
     check_with("digits_mlp", Visibilities { input: Hashed, param: Hashed, output: Hashed }, 6).unwrap();
+}
+
+/// Reduced function lookups (settings `table_bits`): every committed model with activations, its
+/// lookups forced onto 2^8-row tables (rescaled and clamped inputs), with and without limbs.
+#[test]
+fn committed_models_satisfy_the_circuit_with_reduced_lookups() {
+    for name in ["logreg_sigmoid", "ops_activations", "ops_norm"] {
+        for range_bits in [0, 6] {
+            check_full(name, FIXED, range_bits, Some(8)).unwrap();
+        }
+    }
 }
 
 #[test]

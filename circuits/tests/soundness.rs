@@ -99,7 +99,7 @@ impl Circuit<Fr> for T {
                     }
                     Case::Lookup { x, sigmoid } => {
                         let w = ins(&mut lay, &[x]).remove(0);
-                        let f = if sigmoid { FnKind::Act { act: Activation::Sigmoid, in_scale: 5, out_scale: 5 } } else { FnKind::Relu };
+                        let f = if sigmoid { FnKind::Act { act: Activation::Sigmoid, in_scale: 5, out_scale: 5, reduce: None } } else { FnKind::Relu };
                         let o = lay.lookup(&w, &f)?;
                         (o.clone(), o.cell.row_offset)
                     }

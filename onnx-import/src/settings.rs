@@ -68,6 +68,12 @@ pub struct RunArgs {
     /// precision no longer sets the table size (the calibrator picks it).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub range_bits: u32,
+    /// Largest function table (sigmoid, exp, …) as `2^table_bits` rows: 0 lets tables span the
+    /// lookup range; `T` in 6..=24 reduces the input of a wider lookup (rescaled by `j` bits,
+    /// clamped where the function is saturated; `quant::rules::reduction`). The calibrator picks
+    /// it where it pays, with limbs (`range_bits`) so that no table grows with precision.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub table_bits: u32,
 }
 
 fn is_zero(v: &u32) -> bool {
@@ -87,13 +93,14 @@ impl Default for RunArgs {
             param_visibility: Visibility::Fixed,
             output_visibility: Visibility::Public,
             range_bits: 0,
+            table_bits: 0,
         }
     }
 }
 
 impl RunArgs {
     pub fn quant_params(&self) -> QuantParams {
-        QuantParams { input_scale: self.input_scale, param_scale: self.param_scale, lookup_range: self.lookup_range }
+        QuantParams { input_scale: self.input_scale, param_scale: self.param_scale, lookup_range: self.lookup_range, table_bits: self.table_bits }
     }
 
     /// Reject combinations that cannot make a circuit.
@@ -111,6 +118,9 @@ impl RunArgs {
         }
         if self.range_bits != 0 && !(6..=20).contains(&self.range_bits) {
             return bad(format!("range_bits {} must be 0 (no limbs) or between 6 and 20", self.range_bits));
+        }
+        if self.table_bits != 0 && !(6..=24).contains(&self.table_bits) {
+            return bad(format!("table_bits {} must be 0 (tables span the lookup range) or between 6 and 24", self.table_bits));
         }
         if self.num_inner_cols == 0 || self.num_inner_cols > 64 {
             return bad(format!("num_inner_cols {} must be between 1 and 64", self.num_inner_cols));

@@ -84,7 +84,7 @@ fn out_of_range_value_asks_to_recalibrate() {
     let dir = common::models_dir().join("digits_mlp");
     let g = zkinfer_onnx::load(dir.join("model.onnx")).unwrap();
     let samples = InputData::load(dir.join("input.json")).unwrap().samples(&g).unwrap();
-    let params = zkinfer_onnx::quant::QuantParams { input_scale: 7, param_scale: 7, lookup_range: (-8, 7) };
+    let params = zkinfer_onnx::quant::QuantParams { input_scale: 7, param_scale: 7, lookup_range: (-8, 7), table_bits: 0 };
     let q = zkinfer_onnx::quant::quantize(&g, &params).unwrap();
     let err = exec::run(&q, &exec::quantize_inputs(&q, &samples[0]).unwrap(), RangeMode::Enforce).unwrap_err();
     let msg = err.to_string();

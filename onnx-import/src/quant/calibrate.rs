@@ -16,6 +16,12 @@
 //! tables over the lookup range), each candidate is also costed with its range checks decomposed
 //! into `k`-bit limbs (settings `range_bits`), whose tables do not grow with the scale; the
 //! cheaper of the two layouts is the candidate's.
+//!
+//! Reduced function tables: for a graph whose only lookup-range tables are activations
+//! ([`QOp::Lookup`]), each scale is also tried with limbs and function tables of at most
+//! `2^T` rows (settings `table_bits`, see `rules::reduction`) for the largest `T` at each
+//! estimated logrows; these candidates are re-quantized and measured at their own `T`, since the
+//! reduction changes the outputs.
 
 use super::exec::{self, RangeMode};
 use super::{quantize, QGraph, QOp, QuantParams};
@@ -32,6 +38,8 @@ pub const MAX_SCALE: u32 = 13;
 pub const DEFAULT_TOLERANCE: f64 = 0.01;
 /// Limb widths calibration considers.
 pub const LIMB_BITS: std::ops::RangeInclusive<u32> = 6..=20;
+/// Function-table sizes (`table_bits`) calibration considers.
+pub const TABLE_BITS: std::ops::RangeInclusive<u32> = 8..=20;
 /// Largest logrows calibration will choose.
 pub const MAX_LOGROWS: u32 = 22;
 /// Rows reserved for blinding and the circuit's own bookkeeping.
@@ -78,6 +86,9 @@ pub struct Candidate {
     /// Limb width of its range checks (0: one table over the lookup range).
     #[serde(default)]
     pub range_bits: u32,
+    /// Largest function table as `2^table_bits` rows (0: tables span the lookup range).
+    #[serde(default)]
+    pub table_bits: u32,
     pub relative_error: f64,
     pub meets_fidelity_bar: bool,
 }
@@ -153,6 +164,50 @@ pub fn needs_range_tables(q: &QGraph) -> bool {
     q.nodes.iter().any(|n| {
         matches!(n.op, QOp::Lookup { .. } | QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. })
     })
+}
+
+/// Elements of the graph's activation lookups and the number of distinct tables they use.
+pub fn lookup_parts(q: &QGraph) -> (usize, usize) {
+    let mut tables: Vec<(String, u32, u32)> = Vec::new();
+    let mut elems = 0;
+    for n in &q.nodes {
+        if let QOp::Lookup { act, in_scale, out_scale, .. } = &n.op {
+            elems += n.outputs.iter().map(|&o| q.values[o].shape.iter().product::<usize>()).sum::<usize>();
+            let key = (format!("{act:?}"), *in_scale, *out_scale);
+            if !tables.contains(&key) {
+                tables.push(key);
+            }
+        }
+    }
+    (elems, tables.len())
+}
+
+/// Whether a graph's only tables over the lookup range are activation lookups (which
+/// `table_bits` reduces), and it has at least one.
+pub fn only_activation_tables(q: &QGraph) -> bool {
+    q.nodes.iter().any(|n| matches!(n.op, QOp::Lookup { .. }))
+        && !q.nodes.iter().any(|n| matches!(n.op, QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. }))
+}
+
+/// The best `(logrows, range_bits)` with limbs and reduced function tables of `2^table_bits`
+/// rows, for `(macs, other)` estimated rows of which `lookups` are activation elements using
+/// `fn_tables` tables: a reduced element costs about `3L + 12 + ceil((bits + 2 − T) / k)` rows
+/// (`L = ceil((bits + 1) / k)`: its range check, rescale, two clamping ReLUs and table row).
+pub fn best_layout_reduced(macs: usize, other: usize, lookups: usize, fn_tables: usize, bits: u32, num_inner_cols: usize, table_bits: u32) -> (u32, u32) {
+    let mac_rows = macs.div_ceil(num_inner_cols.max(1));
+    let mut best = (u32::MAX, 0);
+    for k in LIMB_BITS.filter(|&k| k <= bits) {
+        let l = (bits + 1).div_ceil(k) as usize;
+        let shift_rows = (bits + 2).saturating_sub(table_bits).div_ceil(k) as usize;
+        let rows = mac_rows + other.saturating_sub(lookups) * (2 + l) + lookups * (3 * l + 12 + shift_rows);
+        let tables = (1usize << (k + 1)) + fn_tables * (1usize << table_bits);
+        let need = rows.max(tables) + RESERVED_ROWS;
+        let logrows = (usize::BITS - (need - 1).leading_zeros()).max(4);
+        if logrows < best.0 {
+            best = (logrows, k);
+        }
+    }
+    best
 }
 
 /// The best `(logrows, range_bits)` for a graph of `(macs, other)` estimated rows with a lookup
@@ -294,7 +349,7 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
     let mut cands: Vec<(Candidate, RunArgs, Vec<OutputFidelity>, i64)> = Vec::new();
     let mut last_err = None;
     for s in 1..=max_scale {
-        let probe = QuantParams { input_scale: s, param_scale: s, lookup_range: (i64::MIN, i64::MAX) };
+        let probe = QuantParams { input_scale: s, param_scale: s, lookup_range: (i64::MIN, i64::MAX), table_bits: 0 };
         let q = match quantize(g, &probe) {
             Ok(q) => q,
             Err(e) => {
@@ -314,9 +369,42 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
         let (macs, other) = estimate_parts(&q);
         let (logrows, range_bits) = best_layout(macs, other, bits, base.num_inner_cols, !needs_range_tables(&q));
         let range = (-(1i64 << bits), (1i64 << bits) - 1);
-        let ra = RunArgs { input_scale: s, param_scale: s, lookup_range: range, logrows, range_bits, ..base.clone() };
-        let cand = Candidate { scale: s, logrows, lookup_bits: bits, range_bits, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
-        cands.push((cand, ra, fid, max_checked));
+        let ra = RunArgs { input_scale: s, param_scale: s, lookup_range: range, logrows, range_bits, table_bits: 0, ..base.clone() };
+        let cand = Candidate { scale: s, logrows, lookup_bits: bits, range_bits, table_bits: 0, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
+        cands.push((cand, ra.clone(), fid, max_checked));
+        if only_activation_tables(&q) {
+            let (lookups, fn_tables) = lookup_parts(&q);
+            // The largest T at each estimated logrows below the plain layout's.
+            let mut per_logrows: Vec<(u32, u32, u32)> = Vec::new();
+            for t in TABLE_BITS.filter(|&t| t <= bits) {
+                let (lr, k) = best_layout_reduced(macs, other, lookups, fn_tables, bits, base.num_inner_cols, t);
+                if lr >= logrows {
+                    continue;
+                }
+                match per_logrows.iter_mut().find(|c| c.0 == lr) {
+                    Some(c) => *c = (lr, k, t),
+                    None => per_logrows.push((lr, k, t)),
+                }
+            }
+            for (lr, k, t) in per_logrows {
+                let ra = RunArgs { logrows: lr, range_bits: k, table_bits: t, ..ra.clone() };
+                let qt = quantize(g, &ra.quant_params())?;
+                let (fid, mc) = match fidelity(g, &qt, samples, RangeMode::Record) {
+                    Ok(r) => r,
+                    Err(e @ Error::Arithmetic { .. }) => {
+                        last_err = Some(e);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                if lookup_bits(mc) > bits {
+                    // The reduction moved later values out of the range it was made for.
+                    continue;
+                }
+                let cand = Candidate { scale: s, logrows: lr, lookup_bits: bits, range_bits: k, table_bits: t, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
+                cands.push((cand, ra, fid, mc.max(max_checked)));
+            }
+        }
     }
     let within: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].0.logrows <= MAX_LOGROWS).collect();
     if within.is_empty() {
@@ -335,7 +423,10 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
         Target::Accuracy => by_accuracy(),
         Target::Resources => {
             let ok: Vec<usize> = within.iter().copied().filter(|&i| cands[i].0.meets_fidelity_bar).collect();
-            match ok.iter().min_by(|&&a, &&b| cands[a].0.logrows.cmp(&cands[b].0.logrows).then(cands[b].0.scale.cmp(&cands[a].0.scale))) {
+            match ok.iter().min_by(|&&a, &&b| {
+                let (ca, cb) = (&cands[a].0, &cands[b].0);
+                ca.logrows.cmp(&cb.logrows).then(cb.scale.cmp(&ca.scale)).then(ca.relative_error.total_cmp(&cb.relative_error))
+            }) {
                 Some(&i) => i,
                 None => {
                     tracing::warn!("no candidate meets the fidelity bar; choosing the most accurate");

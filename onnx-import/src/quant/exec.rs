@@ -313,9 +313,26 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
             c.check_all(x)?;
             one(c.kernel(broadcast::zip_with(x, &ins[1], |&v, &s| if v >= 0 { scale_up(v, *slope_scale) } else { v.saturating_mul(s) }))?)
         }
-        QOp::Lookup { act, in_scale, out_scale } => {
+        QOp::Lookup { act, in_scale, out_scale, reduce: None } => {
             c.check_all(x)?;
             one(x.mapv(|v| lookup(act, v, *in_scale, *out_scale)))
+        }
+        QOp::Lookup { act, in_scale, out_scale, reduce: Some(r) } => {
+            c.check_all(x)?;
+            let (below, above) = r.clamps(c.lo, c.hi);
+            let mut y = x.clone();
+            for v in y.iter_mut() {
+                // The circuit's clamps: max(q, L) = L + relu(q − L), min(m, H) = H − relu(H − m).
+                let q = rescale(*v, r.shift);
+                if below {
+                    c.check(q - r.lo)?;
+                }
+                if above {
+                    c.check(r.hi - q.max(r.lo))?;
+                }
+                *v = rules::reduced_lookup(act, *v, *in_scale, *out_scale, r);
+            }
+            one(y)
         }
         QOp::Div { shift } => {
             c.check_all(&ins[1])?;
@@ -429,7 +446,7 @@ mod tests {
             consts: consts.into_iter().map(|data| QConst { data, scale: 0 }).collect(),
             nodes: qnodes,
             inputs: vec![0],
-            params: QuantParams { input_scale: 0, param_scale: 0, lookup_range },
+            params: QuantParams { input_scale: 0, param_scale: 0, lookup_range, table_bits: 0 },
         }
     }
 

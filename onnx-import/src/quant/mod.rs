@@ -37,6 +37,10 @@ pub struct QuantParams {
     /// Inclusive range every lookup input, comparison input and rescale / division result must
     /// lie in.
     pub lookup_range: (i64, i64),
+    /// Largest function table, as `2^table_bits` rows (0: tables span the lookup range). Lookups
+    /// over a wider range are reduced ([`rules::reduction`]).
+    #[serde(default)]
+    pub table_bits: u32,
 }
 
 /// Integer ops. Comments give the relation each op computes on integers.
@@ -69,8 +73,15 @@ pub enum QOp {
     Clip { lo: Option<i64>, hi: Option<i64> },
     /// `X >= 0 ? X · 2^ps : X · S` with slope `S` at scale `ps`; output scale `sx + ps`.
     PRelu { slope_scale: u32 },
-    /// Table lookup of `act` (see [`rules::lookup`]).
-    Lookup { act: Activation, in_scale: u32, out_scale: u32 },
+    /// Table lookup of `act` (see [`rules::lookup`]); with `reduce`, of the reduced input
+    /// ([`rules::reduced_lookup`]).
+    Lookup {
+        act: Activation,
+        in_scale: u32,
+        out_scale: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reduce: Option<rules::Reduction>,
+    },
     /// `Y = div_round(A · 2^shift, B)`.
     Div { shift: u32 },
     /// Softmax along an axis: `d = X - max`, `e = exp-lookup(d)`, `Y = div_round(e · 2^out, Σe)`.

@@ -76,6 +76,12 @@ impl<'a> Builder<'a> {
         ids
     }
     /// Emit a single-output op producing an intermediate value.
+    /// A lookup of `act` from scale `s` to `s_out`, reduced when the lookup range exceeds the
+    /// settings' largest table ([`rules::reduction`]).
+    fn lookup_op(&self, act: Activation, s: u32, s_out: u32) -> QOp {
+        let reduce = super::rules::reduction(&act, s, s_out, self.p.lookup_range, self.p.table_bits);
+        QOp::Lookup { act, in_scale: s, out_scale: s_out, reduce }
+    }
     fn emit(&mut self, op: QOp, inputs: Vec<Operand>, shape: Vec<usize>, scale: u32) -> ValueId {
         self.step += 1;
         let name = format!("{}/{}{}", self.node.name, op.name().to_lowercase(), self.step);
@@ -402,7 +408,7 @@ fn lower_node(b: &mut Builder, g: &Graph) -> Result<Vec<ValueId>> {
             let sq = b.to_scale(sq, s);
             let var = b.emit(QOp::ReduceMean { axes, keepdims: true }, vec![Operand::Value(sq)], kshape.clone(), s);
             let rs = b.emit(
-                QOp::Lookup { act: Activation::Rsqrt { eps: *eps }, in_scale: s, out_scale: s_act },
+                b.lookup_op(Activation::Rsqrt { eps: *eps }, s, s_act),
                 vec![Operand::Value(var)],
                 kshape,
                 s_act,
@@ -474,7 +480,7 @@ fn lower_node(b: &mut Builder, g: &Graph) -> Result<Vec<ValueId>> {
                 let v = b.input(g, 0)?;
                 let v = b.value_of(v)?;
                 let s = b.scale(v);
-                single(b.emit(QOp::Lookup { act, in_scale: s, out_scale: s_act }, vec![Operand::Value(v)], out, s_act))
+                single(b.emit(b.lookup_op(act, s, s_act), vec![Operand::Value(v)], out, s_act))
             }
             None => Err(b.err("no quantized form for this op")),
         },

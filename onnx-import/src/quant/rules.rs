@@ -11,6 +11,12 @@
 //! * **Lookup** of a function `f` from scale `a` to scale `b`:
 //!   `clamp(round(f(X / 2^a) · 2^b), -2^40, 2^40)`; a NaN maps to 0. The input must lie in the
 //!   calibrated lookup range `[lo, hi]`, else execution stops with an error asking to re-calibrate.
+//! * **Reduced lookup** (settings `table_bits = T`, when `[lo, hi]` holds more than `2^T` values;
+//!   see [`Reduction`]): `M = clamp(rescale(X, j), L, H)`, then
+//!   `clamp(round(f(M · 2^(j-a)) · 2^b), ±2^40)`: the table holds `[L, H]`, at most `2^T` rows.
+//!   `[L, H]` is the rescaled range with the constant runs at its ends cut off, so the clamp
+//!   changes no value; the rescale does: the error is at most `max|f'| · 2^(j-a-1)` in real
+//!   terms (the input moves by at most half a step of `2^(j-a)`), plus the output rounding.
 //! * Comparisons (relu, max, pooling max, argmax, clip, abs) are exact on integers. A maximum is a
 //!   running fold `m ← m + relu(v − m)` (a minimum `m ← m − relu(m − v)`); argmax then finds the
 //!   index where `m − v = 0`.
@@ -28,7 +34,9 @@
 //! * model inputs (packed when public or hashed, range-checked when private) and published
 //!   (public or hashed) outputs, which are packed; params when packed (public or hashed params,
 //!   only when all of them lie in the range, so they hold by construction);
-//! * inputs of Relu, Abs, Clip, PRelu and every [`lookup`] activation;
+//! * inputs of Relu, Abs, Clip, PRelu and every [`lookup`] activation, reduced or not; for a
+//!   reduced lookup also the clamp differences `rescale(X, j) − L` (when it clamps below) and
+//!   `H − max(rescale(X, j), L)` (when it clamps above), which the circuit's ReLUs check;
 //! * quotients of divisions: Rescale with `shift > 0` (`shift = 0` is the identity and lays out
 //!   nothing), AveragePool, ReduceMean, Div, Softmax normalisation, and LogSoftmax's aligned
 //!   difference when `in_scale > out_scale` (a division by `2^(in_scale − out_scale)`);
@@ -41,6 +49,7 @@
 //! tables of their own, implied by the division itself: they are not lookup-range checks.
 
 use crate::activation::Activation;
+use serde::{Deserialize, Serialize};
 
 /// Largest magnitude a lookup table returns.
 pub const LOOKUP_SATURATION: i64 = 1 << 40;
@@ -110,6 +119,77 @@ pub fn lookup(f: &Activation, x: i64, in_scale: u32, out_scale: u32) -> i64 {
     (y.round().clamp(-(LOOKUP_SATURATION as f64), LOOKUP_SATURATION as f64)) as i64
 }
 
+/// The reduction of a lookup's input to a table of at most `2^T` rows: `M = clamp(rescale(X,
+/// shift), lo, hi)`. `[lo, hi]` lies within the rescaled lookup range; each end where it is
+/// narrower is a clamp, exact because the table value is constant beyond it ([`reduction`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Reduction {
+    pub shift: u32,
+    pub lo: i64,
+    pub hi: i64,
+}
+
+impl Reduction {
+    /// Whether the input is clamped below and above, for the lookup range `[lo, hi]`.
+    pub fn clamps(&self, lo: i64, hi: i64) -> (bool, bool) {
+        (self.lo > rescale(lo, self.shift), self.hi < rescale(hi, self.shift))
+    }
+    /// The reduced input `clamp(rescale(x, shift), lo, hi)`.
+    pub fn reduce(&self, x: i64) -> i64 {
+        rescale(x, self.shift).clamp(self.lo, self.hi)
+    }
+}
+
+/// Longest constant run a reduction scans for at one end of the range (per shift); longer runs
+/// are cut there, which keeps the clamp exact and only leaves the table larger.
+const MAX_RUN_SCAN: i64 = 1 << 21;
+
+/// The table entry of a reduced input `m` (the input rescaled by `shift` bits):
+/// `clamp(round(f(m · 2^(shift − a)) · 2^b), ±2^40)`, NaN -> 0; [`lookup`] at `shift = 0`.
+pub fn lookup_at(f: &Activation, m: i64, in_scale: u32, shift: u32, out_scale: u32) -> i64 {
+    let x = m as f64 * (shift as f64 - in_scale as f64).exp2();
+    let y = f.eval(x) * (out_scale as f64).exp2();
+    if y.is_nan() {
+        return 0;
+    }
+    (y.round().clamp(-(LOOKUP_SATURATION as f64), LOOKUP_SATURATION as f64)) as i64
+}
+
+/// A reduced lookup's output for input `x` (in the lookup range).
+pub fn reduced_lookup(f: &Activation, x: i64, in_scale: u32, out_scale: u32, r: &Reduction) -> i64 {
+    lookup_at(f, r.reduce(x), in_scale, r.shift, out_scale)
+}
+
+/// How to look `f` up in a table of at most `2^table_bits` rows for inputs in `range`: `None`
+/// when `table_bits` is 0 or the range fits (a plain [`lookup`]); else the smallest shift `j` at
+/// which the rescaled range, with the constant runs of table values at both ends cut off (a
+/// saturating function such as sigmoid, tanh or exp needs only the inputs where its rounded
+/// value still changes), holds at most `2^table_bits` values.
+pub fn reduction(f: &Activation, in_scale: u32, out_scale: u32, range: (i64, i64), table_bits: u32) -> Option<Reduction> {
+    let (lo, hi) = range;
+    if table_bits == 0 || lo > hi || ((hi as i128 - lo as i128 + 1) as u128) <= 1u128 << table_bits {
+        return None;
+    }
+    let size = 1i128 << table_bits;
+    for shift in 1..63 {
+        let (a, b) = (rescale(lo, shift), rescale(hi, shift));
+        let v = |m: i64| lookup_at(f, m, in_scale, shift, out_scale);
+        let (va, vb) = (v(a), v(b));
+        let mut dlo = a;
+        while dlo < b && dlo - a < MAX_RUN_SCAN && v(dlo + 1) == va {
+            dlo += 1;
+        }
+        let mut dhi = b;
+        while dhi > dlo && b - dhi < MAX_RUN_SCAN && v(dhi - 1) == vb {
+            dhi -= 1;
+        }
+        if (dhi as i128 - dlo as i128 + 1) <= size {
+            return Some(Reduction { shift, lo: dlo, hi: dhi });
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +234,32 @@ mod tests {
         assert_eq!(lookup(&Activation::Exp, 1 << 20, 0, 0), LOOKUP_SATURATION);
         assert_eq!(lookup(&Activation::Ln, 0, 7, 7), -LOOKUP_SATURATION); // ln 0 = -inf saturates
         assert_eq!(lookup(&Activation::Ln, -5, 7, 7), 0); // NaN maps to 0
+    }
+
+    #[test]
+    fn reduction_cuts_saturated_ends_and_keeps_their_values() {
+        // sigmoid from scale 11 to 11 over [-2^17, 2^17): saturates beyond |x| ≈ 8.3.
+        let range = (-(1i64 << 17), (1 << 17) - 1);
+        assert_eq!(reduction(&Activation::Sigmoid, 11, 11, range, 0), None);
+        assert_eq!(reduction(&Activation::Sigmoid, 11, 11, range, 18), None);
+        let r = reduction(&Activation::Sigmoid, 11, 11, range, 12).unwrap();
+        assert!(r.hi - r.lo < 1 << 12 && r.shift >= 1);
+        assert_eq!(r.clamps(range.0, range.1), (true, true));
+        // The clamp changes no value: every input of the range gives the rescaled lookup.
+        for x in (range.0..=range.1).step_by(7) {
+            assert_eq!(reduced_lookup(&Activation::Sigmoid, x, 11, 11, &r), lookup_at(&Activation::Sigmoid, rescale(x, r.shift), 11, r.shift, 11), "x = {x}");
+        }
+        // Shift 0 is the plain lookup; the error of a shift is at most max|f'| · 2^(j-a-1) + ulp.
+        assert_eq!(lookup_at(&Activation::Tanh, 77, 5, 0, 9), lookup(&Activation::Tanh, 77, 5, 9));
+        let bound = 0.25 * (r.shift as f64 - 12.0).exp2() * 2048.0 + 1.0;
+        for x in (range.0..=range.1).step_by(13) {
+            let e = (reduced_lookup(&Activation::Sigmoid, x, 11, 11, &r) - lookup(&Activation::Sigmoid, x, 11, 11)).abs();
+            assert!(e as f64 <= bound, "x = {x}: error {e} > {bound}");
+        }
+        // A function without saturation keeps the whole rescaled range, clamping nothing.
+        let r = reduction(&Activation::Sqrt, 8, 8, (-(1 << 13), (1 << 13) - 1), 10).unwrap();
+        assert_eq!(r.shift, 4);
+        assert_eq!(r.clamps(-(1 << 13), (1 << 13) - 1), (true, false)); // sqrt is 0 below 0
+        assert_eq!((r.lo, r.hi), (0, 512));
     }
 }
