@@ -228,7 +228,7 @@ def zk_prepare(model, data_path, d, ref, bar):
     ra = json.load(open(os.path.join(d, "model.compiled")))["settings"]["run_args"]
     zk(["gen-srs", "--logrows", str(ra["logrows"]), "--srs-path", "kzg.srs"], d)
     setup_s, _, _ = timed([ZK, "setup", "-M", "model.compiled", "--srs-path", "kzg.srs"], d)
-    return {"logrows": ra["logrows"], "setup": setup_s, "outputs": outs, "tolerance": tol or "accuracy", "scale": ra["input_scale"], "range_bits": ra.get("range_bits", 0)}
+    return {"logrows": ra["logrows"], "setup": setup_s, "outputs": outs, "tolerance": tol or "accuracy", "scale": ra["input_scale"], "range_bits": ra.get("range_bits", 0), "table_bits": ra.get("table_bits", 0)}
 
 
 def main():
@@ -269,7 +269,7 @@ def main():
             "model": name,
             "ezkl": {"logrows": e["logrows"], "setup": e["setup"], "prove": statistics.median(ep), "verify_ms": e_verify, "bytes": proof_bytes(os.path.join(ed, "proof.json")), "rss": max(er), "err": e["err"]},
             "zkinfer": {"logrows": z["logrows"], "setup": z["setup"], "prove": statistics.median(zp), "verify_ms": z_verify, "bytes": proof_bytes(os.path.join(zd, "proof.json")), "rss": max(zr), "err": z["err"],
-                        "calibration": f"scale {z['scale']}, tolerance {z['tolerance']}, range_bits {z['range_bits']}"},
+                        "calibration": f"scale {z['scale']}, tolerance {z['tolerance']}, range_bits {z['range_bits']}, table_bits {z['table_bits']}"},
         }
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)

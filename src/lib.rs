@@ -96,20 +96,27 @@ fn fit_logrows(model: &Graph, s: &mut Settings, floor: u32) -> Result<()> {
     Ok(())
 }
 
-/// Up to this `logrows` calibration prefers one lane even when it doubles the rows: proving stays
-/// around a second, and the verifier is cheaper.
-pub const ONE_LANE_LOGROWS: u32 = 14;
+pub use calibrate::ONE_LANE_LOGROWS;
 
-/// Choose scales, lookup range and logrows from sample inputs (visibilities are kept;
-/// `num_inner_cols` is lowered to 1 when one lane needs no larger `logrows`, or at most
+/// Choose scales, lookup range, logrows and layout from sample inputs (visibilities are kept;
+/// lanes, limbs and table sizes are chosen by estimated proving cost, then refined on the real
+/// circuit; `num_inner_cols` is lowered to 1 when one lane needs no larger `logrows`, or at most
 /// [`ONE_LANE_LOGROWS`]).
 pub fn calibrate_settings(model: &Graph, data: &InputData, settings: &Settings, target: Target) -> Result<Settings> {
     calibrate_settings_with(model, data, settings, target, calibrate::DEFAULT_TOLERANCE, calibrate::MAX_SCALE)
 }
 
+/// Estimated proving cost of settings ([`calibrate::prove_cost`]) on their exact logrows.
+fn layout_cost(s: &Settings) -> f64 {
+    let ra = &s.run_args;
+    let poseidon = [ra.input_visibility, ra.param_visibility, ra.output_visibility].contains(&Visibility::Hashed);
+    calibrate::prove_cost(ra.logrows, calibrate::advice_columns(ra.num_inner_cols, ra.param_visibility == Visibility::Fixed, poseidon))
+}
+
 /// [`calibrate_settings`] keeping every output within `tolerance` (a fraction of its largest
-/// magnitude) for `resources`, over scales `1..=max_scale`. With limbs, the limb width is refined on the real circuit
-/// (neighbouring widths, smallest logrows, then fewest rows).
+/// magnitude) for `resources`, over scales `1..=max_scale`. The calibrator's layout is refined
+/// on the real circuit: neighbouring limb widths (`k ± 2`) and lane counts (half, double), the
+/// cheapest by [`calibrate::prove_cost`] at the exact logrows, then fewest rows.
 pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Settings, target: Target, tolerance: f64, max_scale: u32) -> Result<Settings> {
     settings.check_graph(model)?;
     let samples = data.samples(model)?;
@@ -117,13 +124,19 @@ pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Setti
     let mut s = Settings::for_graph(model, run_args)?;
     s.calibration = Some(report);
     fit_logrows(model, &mut s, 4)?;
-    if s.run_args.range_bits > 0 {
-        let k = s.run_args.range_bits;
-        for j in (k.saturating_sub(2)..=k + 2).filter(|j| calibrate::LIMB_BITS.contains(j) && *j != k) {
+    let (k, lanes) = (s.run_args.range_bits, s.run_args.num_inner_cols);
+    let widths: Vec<u32> = if k == 0 { vec![0] } else { (k.saturating_sub(2)..=k + 2).filter(|j| calibrate::LIMB_BITS.contains(j)).collect() };
+    let lane_counts: Vec<usize> = calibrate::LANES.iter().copied().filter(|&l| l * 2 >= lanes && l <= lanes * 2).collect();
+    for &l in &lane_counts {
+        for &j in &widths {
+            if (l, j) == (lanes, k) {
+                continue;
+            }
             let mut t = s.clone();
             t.run_args.range_bits = j;
+            t.run_args.num_inner_cols = l;
             fit_logrows(model, &mut t, 4)?;
-            if (t.run_args.logrows, t.num_rows) < (s.run_args.logrows, s.num_rows) {
+            if (layout_cost(&t), t.num_rows) < (layout_cost(&s), s.num_rows) {
                 s = t;
             }
         }

@@ -297,8 +297,8 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 limbs += &format!(", function tables of at most 2^{} rows (reduced inputs)", ra.table_bits);
             }
             println!(
-                "calibrated for {target:?} (tolerance {}% of each output's largest magnitude) on {} samples: input_scale {} param_scale {} lookup_range [{}, {}] logrows {}{limbs}",
-                rep.tolerance * 100.0, rep.samples, ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows
+                "calibrated for {target:?} (tolerance {}% of each output's largest magnitude) on {} samples: input_scale {} param_scale {} lookup_range [{}, {}] logrows {} lanes {}{limbs}",
+                rep.tolerance * 100.0, rep.samples, ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows, ra.num_inner_cols
             );
             println!("{:<24} {:>14} {:>14} {:>12} {:>8}", "output", "max abs err", "mean abs err", "max |float|", "argmax");
             for o in &rep.fidelity {

@@ -2,7 +2,9 @@
 //! `lanes` (settings `num_inner_cols`) products are packed per `dot` row; every other chip works
 //! on lane 0.
 //!
-//! Advice columns: `a[i]`, `b[i]` per lane and one output column `o` (lane 0: every chip's result
+//! Advice columns: `a[i]` per lane, `b[i]` per weight lane (the first `weight_lanes` lanes; all
+//! of them unless the circuit has no multi-term products of two wires, see
+//! [`crate::model::CircuitParams`]) and one output column `o` (lane 0: every chip's result
 //! lives there, so lanes ≥ 1 need no output column — each would cost the verifier an advice and a
 //! permutation commitment). The accumulator `acc` of `dot` is `o` (dot rows enable no `arith`).
 //! Fixed columns: arithmetic coefficients `cl`, `cr` (lane 0) and `ck[i]` per lane (the
@@ -18,7 +20,8 @@
 //!   a `cm·a·b` term, which would cost a fixed column (one more commitment) for every circuit;
 //! * `dot`    — `acc = acc_prev + Σ_i a_i·(b_i + ck_i)`: dot products with advice weights
 //!   (`b_i`, with `ck_i = 0`) or with weights in the verifying key (`ck_i`, with every `b_i`
-//!   copy-constrained to 0) under one selector;
+//!   copy-constrained to 0) under one selector; a lane without a `b` column contributes
+//!   `a_i·ck_i` (advice-weight rows leave it unused: `ck_i = 0`);
 //! * `div`    — with divisor `d = ck_0 > 0` on the quotient row, quotient `q = a_0`, numerator
 //!   `n = b_0` and remainder `r` in the **next** row's `a_0`: `2·n + d = 2d·q + r`, i.e.
 //!   `q = floor((2n + d) / 2d)` (rounded division) provided `q` is in the lookup range and
@@ -88,14 +91,26 @@ impl ModelConfig {
 
     /// [`ModelConfig::configure`], with the `limb` gate when `limbs`.
     pub fn configure_with(meta: &mut ConstraintSystem<Fr>, lanes: usize, poseidon: bool, limbs: bool) -> ModelConfig {
+        Self::configure_lanes(meta, lanes, lanes, poseidon, limbs)
+    }
+
+    /// The configuration of a model circuit with these parameters.
+    pub fn configure_params(meta: &mut ConstraintSystem<Fr>, p: &crate::model::CircuitParams) -> ModelConfig {
+        Self::configure_lanes(meta, p.lanes, p.weight_lanes(), p.poseidon, p.range_bits > 0)
+    }
+
+    /// [`ModelConfig::configure_with`] with advice weight columns `b` on the first
+    /// `weight_lanes` lanes only (at least 1, at most `lanes`).
+    pub fn configure_lanes(meta: &mut ConstraintSystem<Fr>, lanes: usize, weight_lanes: usize, poseidon: bool, limbs: bool) -> ModelConfig {
         let lanes = lanes.max(1);
+        let weight_lanes = weight_lanes.clamp(1, lanes);
         let adv = |meta: &mut ConstraintSystem<Fr>| {
             let c = meta.advice_column();
             meta.enable_equality(c);
             c
         };
         let a: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
-        let b: Vec<_> = (0..lanes).map(|_| adv(meta)).collect();
+        let b: Vec<_> = (0..weight_lanes).map(|_| adv(meta)).collect();
         let o = adv(meta);
         let (cl, cr) = (meta.fixed_column(), meta.fixed_column());
         let ck: Vec<_> = (0..lanes).map(|_| meta.fixed_column()).collect();
@@ -122,7 +137,11 @@ impl ModelConfig {
             let mut sum = Expression::Constant(Fr::zero());
             for i in 0..lanes {
                 let x = m.query_advice(a[i], Rotation::cur());
-                let w = m.query_advice(b[i], Rotation::cur()) + m.query_fixed(ck[i], Rotation::cur());
+                let k = m.query_fixed(ck[i], Rotation::cur());
+                let w = match b.get(i) {
+                    Some(&bi) => m.query_advice(bi, Rotation::cur()) + k,
+                    None => k,
+                };
                 sum = sum + x * w;
             }
             vec![q * (cur - prev - sum)]

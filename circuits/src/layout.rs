@@ -224,8 +224,9 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 
     /// `init + Σ x_j·w_j` with an accumulator chain (gate `dot`). All weights are constants
-    /// (in `ck`, every `b` lane copy-constrained to 0) or all are wires (in `b`, `ck = 0`; unused
-    /// lanes have their weight constrained to 0).
+    /// (in `ck`, every `b` lane copy-constrained to 0; all lanes) or all are wires (in `b`,
+    /// `ck = 0`, on the lanes with a `b` column; unused lanes have their weight constrained to 0,
+    /// lanes without `b` have `ck = 0`).
     pub fn dot(&mut self, terms: &[(Wire, Elem)], init: &Elem) -> Result<Wire, Error> {
         let cfg = self.cfg;
         let fixed_w = terms.iter().all(|(_, w)| matches!(w, Elem::K(_)));
@@ -239,10 +240,12 @@ impl<'r, 'c> Layout<'r, 'c> {
         let row0 = self.take_row();
         let mut acc = self.advice(cfg.o, row0, acc_v);
         self.eq_cell(acc.cell, init_cell);
-        for chunk in terms.chunks(cfg.lanes) {
+        // Advice weights use the lanes with a `b` column; fixed weights every lane.
+        let width = if fixed_w { cfg.lanes } else { cfg.b.len() };
+        for chunk in terms.chunks(width) {
             let row = self.take_row();
             self.enable(cfg.q_dot, row)?;
-            for i in 0..cfg.lanes {
+            for i in 0..width {
                 if let Some((x, w)) = chunk.get(i) {
                     self.copy(cfg.a[i], row, x);
                     match w {
@@ -258,7 +261,7 @@ impl<'r, 'c> Layout<'r, 'c> {
                     };
                 }
                 // The advice weight of a fixed-weight row or of an unused lane is 0.
-                if fixed_w || chunk.get(i).is_none() {
+                if (fixed_w || chunk.get(i).is_none()) && i < cfg.b.len() {
                     let z = self.advice(cfg.b[i], row, Some(0));
                     self.eq_cell(z.cell, zero);
                 }
@@ -272,6 +275,19 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// `(a_0, b_0, o) = (q, n, relu(q))` tagged with table 1 (the range check of `q`), then
     /// `(r, ·, r)` tagged with the remainder table `[0, 2d)`. Returns the `a_0` wire `q`.
     pub fn div(&mut self, n: &Wire, d: i64) -> Result<Wire, Error> {
+        Ok(self.div_inner(n, d, false)?.0)
+    }
+
+    /// [`Layout::div`] and `relu(q)` from the same range check: without limbs the `o` of the
+    /// quotient row (table 1 pairs `q` with `relu(q)`), with limbs the sign bit of `q`'s
+    /// decomposition ([`Layout::relu_limbs`], which is its range check). A Rescale followed by a
+    /// Relu costs no more rows than the Rescale.
+    pub fn div_relu(&mut self, n: &Wire, d: i64) -> Result<(Wire, Wire), Error> {
+        let (q, r) = self.div_inner(n, d, true)?;
+        Ok((q, r.expect("asked for relu")))
+    }
+
+    fn div_inner(&mut self, n: &Wire, d: i64, relu: bool) -> Result<(Wire, Option<Wire>), Error> {
         let cfg = self.cfg;
         let q = n.value.map(|x| div_round(x as i128, d as i128).expect("d > 0"));
         let r = match (n.value, q) {
@@ -286,15 +302,28 @@ impl<'r, 'c> Layout<'r, 'c> {
             // Limbs: q and r sit on plain rows, then are decomposed (crate::limbs).
             let quot = self.advice(cfg.a[0], row, q);
             let rem = self.a0_row(r);
-            self.range_check_limbs(&quot)?;
+            let rq = if relu {
+                Some(self.relu_limbs(&quot)?)
+            } else {
+                self.range_check_limbs(&quot)?;
+                None
+            };
             self.below(&rem, 2 * d)?;
-            return Ok(quot);
+            return Ok((quot, rq));
         }
         let rem_tag = self.tables.rem_tag(d);
-        let (quot, _) = self.table_row(row, RANGE_TAG, q);
+        let (quot, rq) = self.table_row(row, RANGE_TAG, q);
         let row = self.take_row();
         self.table_row(row, rem_tag, r);
-        Ok(quot)
+        Ok((quot, relu.then_some(rq)))
+    }
+
+    /// Record `v` as presented to a lookup-range table in the current section (when recording):
+    /// for a check another section's layout already made (a fused Rescale → Relu).
+    pub(crate) fn record_checked(&mut self, v: Option<i64>) {
+        if let (Some(section), Some(x)) = (self.looked_up.as_mut().and_then(|s| s.last_mut()), v) {
+            section.insert(x);
+        }
     }
 
     /// `round(n / d)` for a runtime divisor `d >= 1` (gate `vdiv`): the divisor row (`o = d`),

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod field;
+pub mod fuse;
 pub mod instances;
 pub mod layout;
 pub mod limbs;

@@ -39,10 +39,38 @@ pub struct CircuitParams {
     /// range (no `limb` gate).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub range_bits: u32,
+    /// Lanes with an advice weight column `b` ([`crate::config`]); 0: every lane. Circuits whose
+    /// weights all live in the verifying key and that multiply no two activations with more than
+    /// one term per output ([`weight_lanes_for`]) carry `b` on lane 0 only.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub advice_weight_lanes: usize,
+}
+
+impl CircuitParams {
+    /// Lanes with a `b` column.
+    pub fn weight_lanes(&self) -> usize {
+        if self.advice_weight_lanes == 0 { self.lanes } else { self.advice_weight_lanes.min(self.lanes) }
+    }
 }
 
 fn is_zero(v: &u32) -> bool {
     *v == 0
+}
+
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
+}
+
+/// Lanes a circuit needs with an advice weight column: 1 when params are fixed (in the
+/// verifying key) and no MatMul / Conv / ConvTranspose multiplies two runtime values (their
+/// dot products would have advice weights); else every lane. A circuit works with either: dot
+/// products with advice weights then use lane 0 only.
+pub fn weight_lanes_for(g: &QGraph, vis: &Visibilities, lanes: usize) -> usize {
+    let two_values = g.nodes.iter().any(|n| {
+        matches!(n.op, QOp::MatMul | QOp::Conv { .. } | QOp::ConvTranspose { .. })
+            && n.inputs.iter().take(2).all(|i| matches!(i, zkinfer_onnx::ir::Operand::Value(_)))
+    });
+    if vis.param == Visibility::Fixed && !two_values { 1 } else { lanes.max(1) }
 }
 
 /// Where each public value sits in the instance column: inputs, then params, then outputs, then
@@ -158,7 +186,8 @@ impl ModelCircuit {
     }
     pub fn circuit_params(&self) -> CircuitParams {
         let hashed = [self.vis.input, self.vis.param, self.vis.output].contains(&Visibility::Hashed);
-        CircuitParams { lanes: self.lanes, poseidon: hashed, range_bits: self.range_bits }
+        let w = weight_lanes_for(&self.graph, &self.vis, self.lanes);
+        CircuitParams { lanes: self.lanes, poseidon: hashed, range_bits: self.range_bits, advice_weight_lanes: if w == self.lanes { 0 } else { w } }
     }
 }
 
@@ -174,7 +203,7 @@ impl Circuit<Fr> for ModelCircuit {
         self.circuit_params()
     }
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, p: CircuitParams) -> ModelConfig {
-        ModelConfig::configure_with(meta, p.lanes.max(1), p.poseidon, p.range_bits > 0)
+        ModelConfig::configure_params(meta, &p)
     }
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
         ModelConfig::configure(meta, 2, false)
@@ -226,7 +255,7 @@ pub fn looked_up_values(c: &ModelCircuit) -> Result<Vec<BTreeSet<i64>>, Error> {
 fn counting_pass(c: &ModelCircuit, record: bool) -> Result<(usize, Tables, Option<Vec<BTreeSet<i64>>>), Error> {
     let mut meta = ConstraintSystem::<Fr>::default();
     let p = c.circuit_params();
-    let cfg = ModelConfig::configure_with(&mut meta, p.lanes, p.poseidon, p.range_bits > 0);
+    let cfg = ModelConfig::configure_params(&mut meta, &p);
     let (lo, hi) = c.graph.params.lookup_range;
     let mut lay = Layout::new(None, &cfg, Tables::with_limbs(lo, hi, c.range_bits));
     if record {
@@ -243,7 +272,7 @@ pub fn required_logrows(c: &ModelCircuit) -> Result<(u32, usize), Error> {
     let (rows, _) = count_rows(c)?;
     let mut meta = ConstraintSystem::<Fr>::default();
     let p = c.circuit_params();
-    ModelConfig::configure_with(&mut meta, p.lanes, p.poseidon, p.range_bits > 0);
+    ModelConfig::configure_params(&mut meta, &p);
     let need = rows + meta.minimum_rows();
     Ok(((usize::BITS - (need - 1).leading_zeros()).max(4), rows))
 }
@@ -387,7 +416,32 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
         };
         ctx.lay.expose_cell(h, hv, il.params[0])?;
     }
-    for node in &g.nodes {
+    let fused = crate::fuse::fused_relus(g);
+    // The Relu outputs fused Rescales computed, by the Relu's input value.
+    let mut relu_of: std::collections::HashMap<usize, ArrayD<Elem>> = Default::default();
+    for (i, node) in g.nodes.iter().enumerate() {
+        if let Some(&(shift, out)) = fused.get(&i) {
+            // Rescale whose only consumer is a Relu: both from one range check.
+            ctx.lay.start_section();
+            let x = match node.inputs[0] {
+                Operand::Value(v) => vals[v].clone().expect("topological order"),
+                Operand::Const(k) => params[k].clone(),
+            };
+            let xs = ctx.wires(&x)?;
+            let (q, r) = crate::fuse::rescale_relu(ctx.lay, &xs, shift)?;
+            vals[out] = Some(from_vec(x.shape(), q));
+            relu_of.insert(out, from_vec(x.shape(), r));
+            continue;
+        }
+        if let (QOp::Relu, Some(Operand::Value(v))) = (&node.op, node.inputs.first()) {
+            if let Some(r) = relu_of.remove(v) {
+                // Its input's range check was made with the Rescale; the section still lists it.
+                ctx.lay.start_section();
+                crate::fuse::record_inputs(ctx.lay, vals[*v].as_ref().expect("computed"));
+                vals[node.outputs[0]] = Some(r);
+                continue;
+            }
+        }
         let ins: Vec<ArrayD<Elem>> = node
             .inputs
             .iter()

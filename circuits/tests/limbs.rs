@@ -28,6 +28,8 @@ enum Case {
     VDiv { n: i64, d: i64 },
     /// Sigmoid from scale 5 to 5 on a reduced input (tables of 2^5 rows).
     Reduced { x: i64 },
+    /// A rescale by `d = 2^j` with the ReLU of its quotient (a fused Rescale → Relu).
+    DivRelu { n: i64, d: i64 },
 }
 
 /// The sigmoid of [`Case::Reduced`] and its reduction over the lookup range.
@@ -98,6 +100,14 @@ impl Circuit<Fr> for T {
                         let start = lay.row;
                         lay.vdiv(&w[0], &w[1])?;
                         (w[0].cell.row_offset, start)
+                    }
+                    Case::DivRelu { n, d } => {
+                        let w = ins(&mut lay, &[n]).remove(0);
+                        let start = lay.row;
+                        let (q, r) = lay.div_relu(&w, d)?;
+                        let want = zkinfer_onnx::quant::rules::div_round(n as i128, d as i128);
+                        assert_eq!((q.value, r.value), (want, want.map(|v| v.max(0))));
+                        (w.cell.row_offset, start)
                     }
                     Case::Reduced { x } => {
                         let w = ins(&mut lay, &[x]).remove(0);
@@ -258,4 +268,18 @@ fn reduced_lookup_is_bound_to_its_input() {
         // A quotient off by one breaks the `div` gate (row 3).
         fails_with(Case::Reduced { x }, None, vec![('a', 3, q + 1)], "div", None);
     }
+}
+
+#[test]
+fn fused_rescale_relu_is_the_relu_of_the_quotient() {
+    // Rows: 0 div gate (q), 1 remainder, 2..5 q's decomposition [1, 4, 4] (sign bit first),
+    // 5..7 the product s·q (accumulator row, dot row), 7 the remainder's limb.
+    for (n, d) in [(1000, 8), (-1000, 8), (0, 8), (7, 2)] {
+        run(Case::DivRelu { n, d }, None, vec![]).unwrap_or_else(|e| panic!("{n}/{d}: {e}"));
+    }
+    // relu(125) claimed 0.
+    fails_with(Case::DivRelu { n: 1000, d: 8 }, None, vec![('o', 6, 0)], "dot", None);
+    // relu(-125) claimed -125 with the sign bit set: -125 + 256 = 131 has no top bit.
+    let edits = vec![('a', 2, 1), ('o', 2, 1), ('a', 6, 1), ('o', 6, -125)];
+    assert!(run(Case::DivRelu { n: -1000, d: 8 }, None, edits).is_err());
 }

@@ -26,7 +26,8 @@
 //! i64 hi ‖ u32 width ‖ u32 per_element ‖ u32 segments ‖` per segment `u8 role ‖ u32 index ‖
 //! u32 len ‖ u8 packed` (roles: input 0, input hash 1, param 2, params hash 3, output 4, output
 //! hash 5, binding 6) `‖ u8 has_params_hash ‖ [32-byte params hash]`, and for circuits with
-//! limbs (settings `range_bits = k > 0`) `‖ "limbs" ‖ u32 k`.
+//! limbs (settings `range_bits = k > 0`) `‖ "limbs" ‖ u32 k`, and for circuits with advice
+//! weight columns on fewer lanes than `lanes` (`advice_weight_lanes = w > 0`) `‖ "wlanes" ‖ u32 w`.
 
 use crate::error::{ProverError, Result};
 use crate::VerifyingKey;
@@ -132,6 +133,12 @@ impl Statement {
             b.extend_from_slice(b"limbs");
             u32be(&mut b, self.circuit.range_bits as usize);
         }
+        // Circuits with fewer advice weight columns than lanes append that count (absent when
+        // every lane has one, as before).
+        if self.circuit.advice_weight_lanes != 0 {
+            b.extend_from_slice(b"wlanes");
+            u32be(&mut b, self.circuit.advice_weight_lanes);
+        }
         b
     }
 
@@ -152,7 +159,7 @@ impl Statement {
             return Err(bad("only params can be fixed".into()));
         }
         let hashed = [v.input, v.param, v.output].contains(&Visibility::Hashed);
-        if self.circuit.poseidon != hashed || self.circuit.lanes == 0 || (self.circuit.range_bits != 0 && !(6..=20).contains(&self.circuit.range_bits)) {
+        if self.circuit.poseidon != hashed || self.circuit.lanes == 0 || (self.circuit.range_bits != 0 && !(6..=20).contains(&self.circuit.range_bits)) || self.circuit.advice_weight_lanes >= self.circuit.lanes.max(1) && self.circuit.advice_weight_lanes != 0 {
             return Err(bad(format!("circuit parameters {:?} do not match the visibilities", self.circuit)));
         }
         for s in &p.segments {

@@ -1,6 +1,11 @@
-//! Calibration: from sample inputs, choose `input_scale` / `param_scale`, the lookup range and
-//! `logrows`, for a target of `resources` (smallest circuit meeting a fidelity bar) or `accuracy`
-//! (smallest error within a row budget), and report fidelity per output.
+//! Calibration: from sample inputs, choose `input_scale` / `param_scale`, the lookup range,
+//! `logrows` and the layout (lanes, limbs, table sizes), for a target of `resources` (cheapest
+//! circuit meeting a fidelity bar) or `accuracy` (smallest error within a row budget), and report
+//! fidelity per output.
+//!
+//! Layouts are ranked by estimated proving cost ([`prove_cost`]: rows times advice columns plus
+//! fixed work), trying each of [`LANES`] lanes: more lanes pack more products per row (fewer
+//! rows) but add columns.
 //!
 //! Candidates use equal input and param scales `s` in `1..=MAX_SCALE`. For each, every sample is
 //! run through the integer executor (recording, not enforcing, ranges) and compared with the float
@@ -89,6 +94,12 @@ pub struct Candidate {
     /// Largest function table as `2^table_bits` rows (0: tables span the lookup range).
     #[serde(default)]
     pub table_bits: u32,
+    /// Lanes (settings `num_inner_cols`) of its layout.
+    #[serde(default)]
+    pub lanes: usize,
+    /// Estimated proving cost ([`prove_cost`]).
+    #[serde(default)]
+    pub cost: f64,
     pub relative_error: f64,
     pub meets_fidelity_bar: bool,
 }
@@ -164,6 +175,52 @@ pub fn needs_range_tables(q: &QGraph) -> bool {
     q.nodes.iter().any(|n| {
         matches!(n.op, QOp::Lookup { .. } | QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. })
     })
+}
+
+/// Estimated costs within this factor of the cheapest count as equal for `resources`, which then
+/// takes the largest scale among them.
+pub const COST_NOISE: f64 = 1.2;
+
+/// Lane counts calibration considers.
+pub const LANES: [usize; 5] = [1, 2, 4, 8, 16];
+
+/// Estimated proving cost of `2^logrows` rows and `advice` advice columns, in units of one
+/// advice column of `2^logrows` rows: fixed work worth about 5.4 columns (the lookup argument,
+/// permutation and quotient) plus one per advice column. Fitted on the 256-256-256-10 MLP
+/// (2 lanes at 2^17: 22.4 s, 8 lanes at 2^15: 9.2 s), it ranks layouts; it is not a clock.
+pub fn prove_cost(logrows: u32, advice: usize) -> f64 {
+    (logrows as f64).exp2() * (5.4 + advice as f64)
+}
+
+/// Advice columns of a layout with `lanes` lanes: `a` per lane, `b` on lane 0 only when the
+/// weights are fixed (else per lane), the output column, and three square columns with Poseidon.
+pub fn advice_columns(lanes: usize, fixed_params: bool, poseidon: bool) -> usize {
+    lanes + if fixed_params { 1 } else { lanes } + 1 + if poseidon { 3 } else { 0 }
+}
+
+/// Up to this `logrows` one lane is preferred whatever more lanes would save: proving stays
+/// around a second, and the verifier is cheaper (fewer commitments, ~6,500 EVM gas each).
+pub const ONE_LANE_LOGROWS: u32 = 14;
+
+/// The cheapest `(logrows, range_bits, lanes, cost)` over [`LANES`] for a layout function
+/// `lanes -> (logrows, range_bits)`; ties keep fewer lanes, and one lane is taken when it fits
+/// [`ONE_LANE_LOGROWS`].
+fn cheapest(base: &RunArgs, layout: impl Fn(usize) -> (u32, u32)) -> (u32, u32, usize, f64) {
+    use crate::settings::Visibility::{Fixed, Hashed};
+    let fixed = base.param_visibility == Fixed;
+    let poseidon = [base.input_visibility, base.param_visibility, base.output_visibility].contains(&Hashed);
+    let mut best = (0, 0, 0, f64::INFINITY);
+    for lanes in LANES {
+        let (logrows, k) = layout(lanes);
+        let cost = prove_cost(logrows, advice_columns(lanes, fixed, poseidon));
+        if lanes == 1 && logrows <= ONE_LANE_LOGROWS {
+            return (logrows, k, lanes, cost);
+        }
+        if cost < best.3 {
+            best = (logrows, k, lanes, cost);
+        }
+    }
+    best
 }
 
 /// Elements of the graph's activation lookups and the number of distinct tables they use.
@@ -328,7 +385,7 @@ pub fn argmax(v: &[f64]) -> usize {
     best
 }
 
-/// Calibrate `base` (visibilities and num_inner_cols are kept) for `g` on `samples`, at the
+/// Calibrate `base` (visibilities are kept; lanes are chosen, [`LANES`]) for `g` on `samples`, at the
 /// default tolerance.
 pub fn calibrate(g: &Graph, samples: &[Sample], target: Target, base: &RunArgs) -> Result<(RunArgs, CalibrationReport)> {
     calibrate_with(g, samples, target, base, DEFAULT_TOLERANCE, MAX_SCALE)
@@ -367,27 +424,28 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
         };
         let bits = lookup_bits(max_checked);
         let (macs, other) = estimate_parts(&q);
-        let (logrows, range_bits) = best_layout(macs, other, bits, base.num_inner_cols, !needs_range_tables(&q));
+        let limbs = !needs_range_tables(&q);
+        let (logrows, range_bits, lanes, cost) = cheapest(base, |l| best_layout(macs, other, bits, l, limbs));
         let range = (-(1i64 << bits), (1i64 << bits) - 1);
-        let ra = RunArgs { input_scale: s, param_scale: s, lookup_range: range, logrows, range_bits, table_bits: 0, ..base.clone() };
-        let cand = Candidate { scale: s, logrows, lookup_bits: bits, range_bits, table_bits: 0, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
+        let ra = RunArgs { input_scale: s, param_scale: s, lookup_range: range, logrows, range_bits, table_bits: 0, num_inner_cols: lanes, ..base.clone() };
+        let cand = Candidate { scale: s, logrows, lookup_bits: bits, range_bits, table_bits: 0, lanes, cost, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
         cands.push((cand, ra.clone(), fid, max_checked));
         if only_activation_tables(&q) {
             let (lookups, fn_tables) = lookup_parts(&q);
             // The largest T at each estimated logrows below the plain layout's.
-            let mut per_logrows: Vec<(u32, u32, u32)> = Vec::new();
+            let mut per_logrows: Vec<(u32, u32, usize, f64, u32)> = Vec::new();
             for t in TABLE_BITS.filter(|&t| t <= bits) {
-                let (lr, k) = best_layout_reduced(macs, other, lookups, fn_tables, bits, base.num_inner_cols, t);
-                if lr >= logrows {
+                let (lr, k, l, c) = cheapest(base, |l| best_layout_reduced(macs, other, lookups, fn_tables, bits, l, t));
+                if c >= cost {
                     continue;
                 }
                 match per_logrows.iter_mut().find(|c| c.0 == lr) {
-                    Some(c) => *c = (lr, k, t),
-                    None => per_logrows.push((lr, k, t)),
+                    Some(e) => *e = (lr, k, l, c, t),
+                    None => per_logrows.push((lr, k, l, c, t)),
                 }
             }
-            for (lr, k, t) in per_logrows {
-                let ra = RunArgs { logrows: lr, range_bits: k, table_bits: t, ..ra.clone() };
+            for (lr, k, l, c, t) in per_logrows {
+                let ra = RunArgs { logrows: lr, range_bits: k, table_bits: t, num_inner_cols: l, ..ra.clone() };
                 let qt = quantize(g, &ra.quant_params())?;
                 let (fid, mc) = match fidelity(g, &qt, samples, RangeMode::Record) {
                     Ok(r) => r,
@@ -401,7 +459,7 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
                     // The reduction moved later values out of the range it was made for.
                     continue;
                 }
-                let cand = Candidate { scale: s, logrows: lr, lookup_bits: bits, range_bits: k, table_bits: t, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
+                let cand = Candidate { scale: s, logrows: lr, lookup_bits: bits, range_bits: k, table_bits: t, lanes: l, cost: c, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
                 cands.push((cand, ra, fid, mc.max(max_checked)));
             }
         }
@@ -415,17 +473,21 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
             .iter()
             .min_by(|&&a, &&b| {
                 let (ca, cb) = (&cands[a].0, &cands[b].0);
-                ca.relative_error.total_cmp(&cb.relative_error).then(ca.logrows.cmp(&cb.logrows))
+                ca.relative_error.total_cmp(&cb.relative_error).then(ca.cost.total_cmp(&cb.cost))
             })
             .unwrap()
     };
     let pick = match target {
         Target::Accuracy => by_accuracy(),
         Target::Resources => {
+            // The cheapest candidate meeting the bar; costs within COST_NOISE of it count as
+            // equal (estimates), and among those the largest scale (most precise) wins.
             let ok: Vec<usize> = within.iter().copied().filter(|&i| cands[i].0.meets_fidelity_bar).collect();
-            match ok.iter().min_by(|&&a, &&b| {
+            let cheapest = ok.iter().map(|&i| cands[i].0.cost).fold(f64::INFINITY, f64::min);
+            let near: Vec<usize> = ok.iter().copied().filter(|&i| cands[i].0.cost <= cheapest * COST_NOISE).collect();
+            match near.iter().min_by(|&&a, &&b| {
                 let (ca, cb) = (&cands[a].0, &cands[b].0);
-                ca.logrows.cmp(&cb.logrows).then(cb.scale.cmp(&ca.scale)).then(ca.relative_error.total_cmp(&cb.relative_error))
+                cb.scale.cmp(&ca.scale).then(ca.cost.total_cmp(&cb.cost)).then(ca.relative_error.total_cmp(&cb.relative_error))
             }) {
                 Some(&i) => i,
                 None => {
