@@ -100,6 +100,9 @@ pub struct Candidate {
     /// Estimated proving cost ([`prove_cost`]).
     #[serde(default)]
     pub cost: f64,
+    /// Public instances (packed public values, hashes, the binding): what sizes the verifier.
+    #[serde(default)]
+    pub instances: usize,
     pub relative_error: f64,
     pub meets_fidelity_bar: bool,
 }
@@ -177,9 +180,32 @@ pub fn needs_range_tables(q: &QGraph) -> bool {
     })
 }
 
-/// Estimated costs within this factor of the cheapest count as equal for `resources`, which then
-/// takes the largest scale among them.
-pub const COST_NOISE: f64 = 1.2;
+/// Public instances up to which a one-lane verifier stays under mainnet's 24,576-byte contract
+/// limit (EIP-170): the generated verifier grows by about 190 bytes per instance (`ops_conv`:
+/// 22,580 bytes at 66 instances, 27,633 at 92). `resources` prefers candidates within it.
+pub const MAX_EVM_INSTANCES: usize = 72;
+
+/// Public instances of a graph's public values packed at lookup range `[-2^bits, 2^bits)`: per
+/// public tensor `ceil(n / floor(252 / (bits + 1)))` field elements, one per hashed tensor (all
+/// params hash to one), and the binding.
+pub fn public_instances(g: &Graph, q: &QGraph, base: &RunArgs, bits: u32) -> usize {
+    use crate::settings::Visibility::{Hashed, Public};
+    let per = (252 / (bits + 1)).max(1) as usize;
+    let numel = |shape: &[usize]| shape.iter().product::<usize>();
+    let count = |vis, shapes: Vec<usize>| match vis {
+        Public => shapes.iter().map(|n| n.div_ceil(per)).sum(),
+        Hashed => shapes.len(),
+        _ => 0,
+    };
+    let ins = g.inputs.iter().map(|&i| numel(&g.values[i].shape)).collect();
+    let outs = g.outputs.iter().map(|&i| numel(&g.values[i].shape)).collect();
+    let params = match base.param_visibility {
+        Hashed => 1,
+        Public => q.consts.iter().map(|c| c.data.len().div_ceil(per)).sum(),
+        _ => 0,
+    };
+    count(base.input_visibility, ins) + count(base.output_visibility, outs) + params + 1
+}
 
 /// Lane counts calibration considers.
 pub const LANES: [usize; 5] = [1, 2, 4, 8, 16];
@@ -199,8 +225,11 @@ pub fn advice_columns(lanes: usize, fixed_params: bool, poseidon: bool) -> usize
 }
 
 /// Up to this `logrows` one lane is preferred whatever more lanes would save: proving stays
-/// around a second, and the verifier is cheaper (fewer commitments, ~6,500 EVM gas each).
-pub const ONE_LANE_LOGROWS: u32 = 14;
+/// within a few seconds, and the verifier is cheaper (fewer commitments, ~6,500 EVM gas each)
+/// and smaller (every extra lane adds columns to the generated contract: `ops_conv`, 66 public
+/// values, needs 29.7 kB with two lanes at 2^14, over mainnet's 24,576-byte limit, and fits
+/// with one lane at 2^15).
+pub const ONE_LANE_LOGROWS: u32 = 15;
 
 /// The cheapest `(logrows, range_bits, lanes, cost)` over [`LANES`] for a layout function
 /// `lanes -> (logrows, range_bits)`; ties keep fewer lanes, and one lane is taken when it fits
@@ -428,7 +457,8 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
         let (logrows, range_bits, lanes, cost) = cheapest(base, |l| best_layout(macs, other, bits, l, limbs));
         let range = (-(1i64 << bits), (1i64 << bits) - 1);
         let ra = RunArgs { input_scale: s, param_scale: s, lookup_range: range, logrows, range_bits, table_bits: 0, num_inner_cols: lanes, ..base.clone() };
-        let cand = Candidate { scale: s, logrows, lookup_bits: bits, range_bits, table_bits: 0, lanes, cost, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
+        let instances = public_instances(g, &q, base, bits);
+        let cand = Candidate { scale: s, logrows, lookup_bits: bits, range_bits, table_bits: 0, lanes, cost, instances, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
         cands.push((cand, ra.clone(), fid, max_checked));
         if only_activation_tables(&q) {
             let (lookups, fn_tables) = lookup_parts(&q);
@@ -459,7 +489,7 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
                     // The reduction moved later values out of the range it was made for.
                     continue;
                 }
-                let cand = Candidate { scale: s, logrows: lr, lookup_bits: bits, range_bits: k, table_bits: t, lanes: l, cost: c, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
+                let cand = Candidate { scale: s, logrows: lr, lookup_bits: bits, range_bits: k, table_bits: t, lanes: l, cost: c, instances, relative_error: relative_error(&fid), meets_fidelity_bar: meets_bar(&fid, tolerance) };
                 cands.push((cand, ra, fid, mc.max(max_checked)));
             }
         }
@@ -480,14 +510,17 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
     let pick = match target {
         Target::Accuracy => by_accuracy(),
         Target::Resources => {
-            // The cheapest candidate meeting the bar; costs within COST_NOISE of it count as
-            // equal (estimates), and among those the largest scale (most precise) wins.
-            let ok: Vec<usize> = within.iter().copied().filter(|&i| cands[i].0.meets_fidelity_bar).collect();
-            let cheapest = ok.iter().map(|&i| cands[i].0.cost).fold(f64::INFINITY, f64::min);
-            let near: Vec<usize> = ok.iter().copied().filter(|&i| cands[i].0.cost <= cheapest * COST_NOISE).collect();
-            match near.iter().min_by(|&&a, &&b| {
+            // The cheapest candidate meeting the bar; among equally cheap ones the largest scale
+            // (most precise). Candidates whose verifier fits the EVM's size limit come first.
+            let mut ok: Vec<usize> = within.iter().copied().filter(|&i| cands[i].0.meets_fidelity_bar).collect();
+            if ok.iter().any(|&i| cands[i].0.instances <= MAX_EVM_INSTANCES) {
+                ok.retain(|&i| cands[i].0.instances <= MAX_EVM_INSTANCES);
+            } else if !ok.is_empty() {
+                tracing::warn!("every candidate has more than {MAX_EVM_INSTANCES} public instances: the EVM verifier will likely exceed 24,576 bytes; make large tensors `hashed`");
+            }
+            match ok.iter().min_by(|&&a, &&b| {
                 let (ca, cb) = (&cands[a].0, &cands[b].0);
-                cb.scale.cmp(&ca.scale).then(ca.cost.total_cmp(&cb.cost)).then(ca.relative_error.total_cmp(&cb.relative_error))
+                ca.cost.total_cmp(&cb.cost).then(cb.scale.cmp(&ca.scale)).then(ca.relative_error.total_cmp(&cb.relative_error))
             }) {
                 Some(&i) => i,
                 None => {
