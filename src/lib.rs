@@ -115,7 +115,8 @@ fn layout_cost(s: &Settings) -> f64 {
 
 /// [`calibrate_settings`] keeping every output within `tolerance` (a fraction of its largest
 /// magnitude) for `resources`, over scales `1..=max_scale`. The calibrator's layout is refined
-/// on the real circuit: neighbouring limb widths (`k ± 2`) and lane counts (half, double), the
+/// on the real circuit: neighbouring limb widths (`k ± 2`; 8, 10 and 12 bits when it has none)
+/// and every lane count of [`calibrate::LANES`], the
 /// cheapest by [`calibrate::prove_cost`] at the exact logrows, then fewest rows.
 pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Settings, target: Target, tolerance: f64, max_scale: u32) -> Result<Settings> {
     settings.check_graph(model)?;
@@ -125,9 +126,11 @@ pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Setti
     s.calibration = Some(report);
     fit_logrows(model, &mut s, 4)?;
     let (k, lanes) = (s.run_args.range_bits, s.run_args.num_inner_cols);
-    let widths: Vec<u32> = if k == 0 { vec![0] } else { (k.saturating_sub(2)..=k + 2).filter(|j| calibrate::LIMB_BITS.contains(j)).collect() };
-    let lane_counts: Vec<usize> = calibrate::LANES.iter().copied().filter(|&l| l * 2 >= lanes && l <= lanes * 2).collect();
-    for &l in &lane_counts {
+    // Without limbs, limbs are tried too: the estimate can miss that they pay once lanes shrink
+    // the rows (function tables, if any, still span the range, which the real count includes).
+    let widths: Vec<u32> = if k == 0 { vec![0, 8, 10, 12] } else { (k.saturating_sub(2)..=k + 2).filter(|j| calibrate::LIMB_BITS.contains(j)).collect() };
+    let lane_counts = calibrate::LANES;
+    for l in lane_counts {
         for &j in &widths {
             if (l, j) == (lanes, k) {
                 continue;

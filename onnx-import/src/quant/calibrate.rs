@@ -5,7 +5,8 @@
 //!
 //! Layouts are ranked by estimated proving cost ([`prove_cost`]: rows times advice columns plus
 //! fixed work), trying each of [`LANES`] lanes: more lanes pack more products per row (fewer
-//! rows) but add columns.
+//! rows) but add columns. `resources` prefers candidates with at most [`MAX_EVM_INSTANCES`]
+//! public instances, whose generated EVM verifier fits mainnet's contract size limit.
 //!
 //! Candidates use equal input and param scales `s` in `1..=MAX_SCALE`. For each, every sample is
 //! run through the integer executor (recording, not enforcing, ranges) and compared with the float
@@ -211,11 +212,13 @@ pub fn public_instances(g: &Graph, q: &QGraph, base: &RunArgs, bits: u32) -> usi
 pub const LANES: [usize; 5] = [1, 2, 4, 8, 16];
 
 /// Estimated proving cost of `2^logrows` rows and `advice` advice columns, in units of one
-/// advice column of `2^logrows` rows: fixed work worth about 5.4 columns (the lookup argument,
-/// permutation and quotient) plus one per advice column. Fitted on the 256-256-256-10 MLP
-/// (2 lanes at 2^17: 22.4 s, 8 lanes at 2^15: 9.2 s), it ranks layouts; it is not a clock.
+/// advice column of `2^logrows` rows: fixed work worth about 15 columns (the lookup argument,
+/// permutation, quotient and openings) plus one per advice column. Fitted on eight release proofs
+/// of the 256-256-256-10 MLP and LeNet with 1 to 16 lanes (e.g. LeNet: 2 lanes at 2^18 42.6 s,
+/// 16 lanes at 2^16 17.7 s; the MLP: 2 lanes at 2^17 22.4 s, 16 at 2^14 4.0 s), it ranks
+/// layouts; it is not a clock.
 pub fn prove_cost(logrows: u32, advice: usize) -> f64 {
-    (logrows as f64).exp2() * (5.4 + advice as f64)
+    (logrows as f64).exp2() * (15.0 + advice as f64)
 }
 
 /// Advice columns of a layout with `lanes` lanes: `a` per lane, `b` on lane 0 only when the
