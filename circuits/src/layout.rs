@@ -78,6 +78,17 @@ pub(crate) fn remainder(n: i64, d: i64, q: i64) -> Result<i64, Error> {
     exact((2 * d).checked_mul(q).and_then(|p| (2 * n + d).checked_sub(p)), "a division remainder")
 }
 
+/// What a constant division checks of its quotient besides the `div` gate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quotient {
+    /// Range-checked over the lookup range.
+    RangeChecked,
+    /// Range-checked, with `relu(q)` from that check.
+    WithRelu,
+    /// Not checked: the caller bounds it.
+    Unchecked,
+}
+
 pub struct Layout<'r, 'c> {
     pub region: Option<&'c mut Region<'r, Fr>>,
     pub cfg: &'c ModelConfig,
@@ -275,7 +286,7 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// `(a_0, b_0, o) = (q, n, relu(q))` tagged with table 1 (the range check of `q`), then
     /// `(r, ·, r)` tagged with the remainder table `[0, 2d)`. Returns the `a_0` wire `q`.
     pub fn div(&mut self, n: &Wire, d: i64) -> Result<Wire, Error> {
-        Ok(self.div_inner(n, d, false)?.0)
+        Ok(self.div_inner(n, d, Quotient::RangeChecked)?.0)
     }
 
     /// [`Layout::div`] and `relu(q)` from the same range check: without limbs the `o` of the
@@ -283,11 +294,18 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// decomposition ([`Layout::relu_limbs`], which is its range check). A Rescale followed by a
     /// Relu costs no more rows than the Rescale.
     pub fn div_relu(&mut self, n: &Wire, d: i64) -> Result<(Wire, Wire), Error> {
-        let (q, r) = self.div_inner(n, d, true)?;
+        let (q, r) = self.div_inner(n, d, Quotient::WithRelu)?;
         Ok((q, r.expect("asked for relu")))
     }
 
-    fn div_inner(&mut self, n: &Wire, d: i64, relu: bool) -> Result<(Wire, Option<Wire>), Error> {
+    /// The quotient `q` of a bounded `div` (`d = 2^shift`, i.e. `rescale(n, shift)`) with its
+    /// remainder checked in `[0, 2d)` and no range check on `q`: the caller bounds it
+    /// ([`crate::reduce`]). Returns `q`'s wire.
+    pub fn div_unchecked(&mut self, n: &Wire, d: i64) -> Result<Wire, Error> {
+        Ok(self.div_inner(n, d, Quotient::Unchecked)?.0)
+    }
+
+    fn div_inner(&mut self, n: &Wire, d: i64, check: Quotient) -> Result<(Wire, Option<Wire>), Error> {
         let cfg = self.cfg;
         let q = n.value.map(|x| div_round(x as i128, d as i128).expect("d > 0"));
         let r = match (n.value, q) {
@@ -302,20 +320,28 @@ impl<'r, 'c> Layout<'r, 'c> {
             // Limbs: q and r sit on plain rows, then are decomposed (crate::limbs).
             let quot = self.advice(cfg.a[0], row, q);
             let rem = self.a0_row(r);
-            let rq = if relu {
-                Some(self.relu_limbs(&quot)?)
-            } else {
-                self.range_check_limbs(&quot)?;
-                None
+            let rq = match check {
+                Quotient::WithRelu => Some(self.relu_limbs(&quot)?),
+                Quotient::RangeChecked => {
+                    self.range_check_limbs(&quot)?;
+                    None
+                }
+                Quotient::Unchecked => None,
             };
             self.below(&rem, 2 * d)?;
             return Ok((quot, rq));
         }
         let rem_tag = self.tables.rem_tag(d);
-        let (quot, rq) = self.table_row(row, RANGE_TAG, q);
+        let (quot, rq) = match check {
+            Quotient::Unchecked => (self.advice(cfg.a[0], row, q), None),
+            _ => {
+                let (quot, o) = self.table_row(row, RANGE_TAG, q);
+                (quot, (check == Quotient::WithRelu).then_some(o))
+            }
+        };
         let row = self.take_row();
         self.table_row(row, rem_tag, r);
-        Ok((quot, relu.then_some(rq)))
+        Ok((quot, rq))
     }
 
     /// Record `v` as presented to a lookup-range table in the current section (when recording):

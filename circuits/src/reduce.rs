@@ -21,10 +21,10 @@
 //! `max(q, L) = L + relu(q − L)` and `min(m, H) = H − relu(H − m)`, and the table row fixes the
 //! output to the table's value at `m'`.
 
-use crate::layout::{remainder, synthesis_error, ArithOp, Layout, Wire};
+use crate::layout::{synthesis_error, ArithOp, Layout, Wire};
 use crate::tables::FnKind;
 use halo2_proofs::plonk::Error;
-use zkinfer_onnx::quant::rules::{rescale, Reduction};
+use zkinfer_onnx::quant::rules::Reduction;
 
 impl Layout<'_, '_> {
     /// `f(clamp(rescale(x, j), L, H))` for a reduced lookup `f` (module docs).
@@ -33,7 +33,7 @@ impl Layout<'_, '_> {
             return Err(synthesis_error(format!("a reduced lookup needs a shift in 1..=40, not {}", r.shift)));
         }
         self.range_check(x)?;
-        let mut m = self.rescale_quotient(x, r.shift)?;
+        let mut m = self.div_unchecked(x, 1i64 << r.shift)?;
         let (below, above) = r.clamps(self.tables.lo, self.tables.hi);
         if below {
             let d = self.arith(&[ArithOp { a: Some(m), cl: 1, ck: -r.lo, ..Default::default() }])?.remove(0);
@@ -52,31 +52,5 @@ impl Layout<'_, '_> {
         }
         let tag = self.tables.fn_tag(f);
         Ok(self.check_in(&m, tag))
-    }
-
-    /// The quotient `q = rescale(x, shift)` by gate `div` (`d = 2^shift`) with its remainder
-    /// checked in `[0, 2d)`, and no range check on `q`: the caller bounds it. Returns `q`'s wire.
-    pub fn rescale_quotient(&mut self, x: &Wire, shift: u32) -> Result<Wire, Error> {
-        let cfg = self.cfg;
-        let d = 1i64 << shift;
-        let q = x.value.map(|v| rescale(v, shift));
-        let rem = match (x.value, q) {
-            (Some(v), Some(q)) => Some(remainder(v, d, q)?),
-            _ => None,
-        };
-        let row = self.take_row();
-        self.enable(cfg.q_div, row)?;
-        self.fixed(cfg.ck[0], row, d);
-        self.copy(cfg.b[0], row, x);
-        let quot = self.advice(cfg.a[0], row, q);
-        if self.tables.limb_bits > 0 {
-            let rw = self.a0_row(rem);
-            self.below(&rw, 2 * d)?;
-        } else {
-            let tag = self.tables.rem_tag(d);
-            let row = self.take_row();
-            self.table_row(row, tag, rem);
-        }
-        Ok(quot)
     }
 }
