@@ -2,6 +2,16 @@
 //! into the `zkinfer` library. Exit codes: 0 success, 1 proof invalid (`verify`), 2 usage or input
 //! error (one line on stderr).
 
+/// Writes one line to stdout. `println!` panics when stdout is a closed pipe (`zkinfer … | head`);
+/// this ends the process quietly instead, as Unix tools do, and reports any other write error.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+/// [`outln!`] without the newline.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::write_stdout(format_args!($($arg)*)) };
+}
+
 mod market_cli;
 mod prediction_cli;
 
@@ -279,7 +289,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             }
             let s = zkinfer::gen_settings(&g, ra)?;
             s.save(&settings_path)?;
-            println!("wrote {} (logrows {}, ~{} rows)", settings_path.display(), s.run_args.logrows, s.num_rows);
+            outln!("wrote {} (logrows {}, ~{} rows)", settings_path.display(), s.run_args.logrows, s.num_rows);
             if param_visibility == Visibility::Private {
                 eprintln!("warning: private params are unconstrained: a proof shows only that some weights for this architecture give the outputs, not which model; use fixed or hashed params to prove a claim about one model");
             }
@@ -296,23 +306,23 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             if ra.table_bits > 0 {
                 limbs += &format!(", function tables of at most 2^{} rows (reduced inputs)", ra.table_bits);
             }
-            println!(
+            outln!(
                 "calibrated for {target:?} (tolerance {}% of each output's largest magnitude) on {} samples: input_scale {} param_scale {} lookup_range [{}, {}] logrows {} lanes {}{limbs}",
                 rep.tolerance * 100.0, rep.samples, ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows, ra.num_inner_cols
             );
-            println!("{:<24} {:>14} {:>14} {:>12} {:>8}", "output", "max abs err", "mean abs err", "max |float|", "argmax");
+            outln!("{:<24} {:>14} {:>14} {:>12} {:>8}", "output", "max abs err", "mean abs err", "max |float|", "argmax");
             for o in &rep.fidelity {
                 let am = o.argmax_agreement.map(|a| format!("{:.1}%", a * 100.0)).unwrap_or_else(|| "-".into());
-                println!("{:<24} {:>14.6} {:>14.6} {:>12.4} {:>8}", o.name, o.max_abs_error, o.mean_abs_error, o.max_abs_float, am);
+                outln!("{:<24} {:>14.6} {:>14.6} {:>12.4} {:>8}", o.name, o.max_abs_error, o.mean_abs_error, o.max_abs_float, am);
             }
-            println!("wrote {}", settings_path.display());
+            outln!("wrote {}", settings_path.display());
         }
         Cmd::CompileCircuit { model, settings_path, compiled_circuit } => {
             let g = zkinfer::load_model(&model)?;
             let s = Settings::load(&settings_path)?;
             let c = zkinfer::compile(&g, &s)?;
             c.save(&compiled_circuit)?;
-            println!(
+            outln!(
                 "wrote {} ({} quantized ops, {} parameters, logrows {})",
                 compiled_circuit.display(),
                 c.graph.nodes.len(),
@@ -327,9 +337,9 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             w.save(&output)?;
             for (i, o) in w.rescaled_outputs.iter().enumerate() {
                 let shown: Vec<String> = o.iter().take(10).map(|v| format!("{v:.4}")).collect();
-                println!("output {i}: [{}{}]", shown.join(", "), if o.len() > 10 { ", ..." } else { "" });
+                outln!("output {i}: [{}{}]", shown.join(", "), if o.len() > 10 { ", ..." } else { "" });
             }
-            println!("wrote {}", output.display());
+            outln!("wrote {}", output.display());
         }
         Cmd::GenSrs { logrows, srs_path, seed } => {
             if !(4..=26).contains(&logrows) {
@@ -340,7 +350,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 None => zkinfer::prover::gen_srs(logrows),
             };
             zkinfer::prover::save_srs(&srs, &srs_path)?;
-            println!("wrote {} (2^{logrows} rows)", srs_path.display());
+            outln!("wrote {} (2^{logrows} rows)", srs_path.display());
         }
         Cmd::Setup { compiled_circuit, srs_path, vk_path, pk_path } => {
             let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
@@ -348,8 +358,8 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let (pk, vk) = zkinfer::setup(&c, &srs)?;
             pk.save(&pk_path)?;
             vk.save(&vk_path)?;
-            println!("wrote {} and {}", pk_path.display(), vk_path.display());
-            println!("model commitment: {}", zkinfer::prover::commitment_hex(&vk.commitment()));
+            outln!("wrote {} and {}", pk_path.display(), vk_path.display());
+            outln!("model commitment: {}", zkinfer::prover::commitment_hex(&vk.commitment()));
             if let Some(w) = vk.statement().warning() {
                 eprintln!("warning: {w}");
             }
@@ -358,7 +368,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
             let w = zkinfer::Witness::load(&witness)?;
             zkinfer::mock(&c, &w)?;
-            println!("mock: all constraints satisfied (logrows {})", c.settings.run_args.logrows);
+            outln!("mock: all constraints satisfied (logrows {})", c.settings.run_args.logrows);
         }
         Cmd::Prove { compiled_circuit, witness, pk_path, proof_path, srs_path, binding } => {
             let c = zkinfer::CompiledModel::load(&compiled_circuit)?;
@@ -372,7 +382,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let t = std::time::Instant::now();
             let proof = zkinfer::prove(&c, &w, &pk, &srs, binding)?;
             proof.save(&proof_path)?;
-            println!("wrote {} ({} proof bytes, {:.2} s)", proof_path.display(), proof.proof_bytes()?.len(), t.elapsed().as_secs_f64());
+            outln!("wrote {} ({} proof bytes, {:.2} s)", proof_path.display(), proof.proof_bytes()?.len(), t.elapsed().as_secs_f64());
         }
         Cmd::Verify { proof_path, settings_path, vk_path, srs_path, model_commitment, json } => {
             let proof = zkinfer::ProofArtifact::load(&proof_path)?;
@@ -397,7 +407,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let srs = zkinfer::prover::load_srs(&srs_path, vk.logrows())?;
             let a = zkinfer::verifier::vka::VerifierArtifact::new(&vk, &srs);
             a.save(&vka_path)?;
-            println!("wrote {}: digest 0x{} (model commitment {})", vka_path.display(), hex_string(&a.digest()), a.model_commitment);
+            outln!("wrote {}: digest 0x{} (model commitment {})", vka_path.display(), hex_string(&a.digest()), a.model_commitment);
         }
         Cmd::VerifyVka { proof_path, vka_path, model_commitment, json } => {
             let proof = zkinfer::ProofArtifact::load(&proof_path)?;
@@ -413,7 +423,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let (raw, wrapper) = (&compiled.verifier, &compiled.wrapper);
             zkinfer::onnx::settings::write_atomic(&sol_code_path, sol.as_bytes())?;
             zkinfer::onnx::settings::write_json_atomic(&abi_path, &wrapper.abi)?;
-            println!(
+            outln!(
                 "wrote {} and {}: Halo2Verifier runtime {} bytes, {} public values in {} instances, model commitment {}",
                 sol_code_path.display(),
                 abi_path.display(),
@@ -423,7 +433,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 compiled.model_commitment
             );
             if raw.runtime.len() > 24_576 {
-                println!(
+                outln!(
                     "warning: over the 24,576-byte contract size limit (EIP-170), mainnet would refuse it; the code grows ~100-170 bytes per instance: make large tensors `hashed` (one instance each), or try --num-inner-cols 1 (fewer columns, more rows)"
                 );
             }
@@ -432,7 +442,7 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let p = zkinfer::ProofArtifact::load(&proof_path)?;
             let data = zkinfer::verifier::evm::verify_proof_calldata(&p.proof_bytes()?, &p.instances()?);
             zkinfer::onnx::settings::write_atomic(&calldata_path, &data)?;
-            println!("wrote {} ({} bytes)", calldata_path.display(), data.len());
+            outln!("wrote {} ({} bytes)", calldata_path.display(), data.len());
         }
         Cmd::DeployEvm { sol_code_path, rpc_url, private_key, addr_path } => {
             use zkinfer::verifier::evm::{deploy_verifier, CompiledVerifier, EmbeddedEvm};
@@ -446,10 +456,10 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 }
                 None => (deploy_verifier(&mut EmbeddedEvm::without_size_limit(), &sol).map_err(evm_err)?, "the embedded EVM".to_string()),
             };
-            println!("deployed Halo2Verifier at {} on {place}: {} gas, runtime {} bytes", d.verifier, d.deploy_gas, d.runtime_bytes);
-            println!("deployed ZkinferVerifier (verifyProof) at {}", d.wrapper);
+            outln!("deployed Halo2Verifier at {} on {place}: {} gas, runtime {} bytes", d.verifier, d.deploy_gas, d.runtime_bytes);
+            outln!("deployed ZkinferVerifier (verifyProof) at {}", d.wrapper);
             if d.runtime_bytes > 24_576 {
-                println!("warning: the runtime exceeds the 24,576-byte contract size limit (EIP-170); mainnet would refuse it");
+                outln!("warning: the runtime exceeds the 24,576-byte contract size limit (EIP-170); mainnet would refuse it");
             }
             if let Some(path) = addr_path {
                 zkinfer::onnx::settings::write_atomic(&path, format!("{}\n", d.wrapper).as_bytes())?;
@@ -465,9 +475,9 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
                 let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| zkinfer::onnx::Error::io(&sol_code_path, e))?;
                 let r = zkinfer::verifier::evm::verify_in_evm(&sol, &instances, &proof).map_err(evm_err)?;
                 if json {
-                    println!("{}", serde_json::to_string(&r).expect("serializable"));
+                    outln!("{}", serde_json::to_string(&r).expect("serializable"));
                 } else {
-                    println!(
+                    outln!(
                         "proof is {} in the embedded EVM: verify gas {} (via verifyProof {}), deploy gas {}, runtime {} bytes, calldata {} bytes",
                         if r.valid { "VALID" } else { "INVALID" },
                         r.verify_gas,
@@ -482,14 +492,14 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let addr = addr_verifier.ok_or_else(|| evm_err("verify-evm --rpc-url needs --addr-verifier (the ZkinferVerifier address from deploy-evm)".into()))?;
             let r = zkinfer::verifier::rpc::verify_at(&url, &addr, private_key.as_deref(), &instances, &proof).map_err(evm_err)?;
             if json {
-                println!("{}", serde_json::to_string(&r).expect("serializable"));
+                outln!("{}", serde_json::to_string(&r).expect("serializable"));
             } else {
                 let gas = match (r.gas_used, r.gas_estimate) {
                     (Some(g), _) => format!("{g} gas used by the transaction"),
                     (None, Some(g)) => format!("{g} gas estimated"),
                     (None, None) => "no gas figure (rejected)".into(),
                 };
-                println!("proof is {} at {} on {url}: {gas}", if r.valid { "VALID" } else { "INVALID" }, r.address);
+                outln!("proof is {} at {} on {url}: {gas}", if r.valid { "VALID" } else { "INVALID" }, r.address);
             }
             return Ok(if r.valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
@@ -499,9 +509,9 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             let g = zkinfer::load_model(&model)?;
             let s = zkinfer::inspect::summarize(&g);
             if json {
-                println!("{}", serde_json::to_string_pretty(&s).expect("serializable"));
+                outln!("{}", serde_json::to_string_pretty(&s).expect("serializable"));
             } else {
-                print!("{s}");
+                out!("{s}");
             }
         }
     }
@@ -515,18 +525,18 @@ fn report_verdict(v: &zkinfer::Verdict, json: bool, artifact_digest: Option<Stri
         if let Some(d) = artifact_digest {
             j["artifact_digest"] = d.into();
         }
-        println!("{j}");
+        outln!("{j}");
     } else if v.valid {
         let via = artifact_digest.map(|d| format!(" (verifier artifact {d})")).unwrap_or_default();
-        println!("proof is VALID for model commitment {}{via}", v.model_commitment);
+        outln!("proof is VALID for model commitment {}{via}", v.model_commitment);
         if let Some(outs) = v.claims.as_ref().and_then(|c| c.rescaled_outputs.as_ref()) {
             for (i, o) in outs.iter().enumerate() {
                 let shown: Vec<String> = o.iter().take(10).map(|x| format!("{x:.4}")).collect();
-                println!("proven output {i}: [{}{}]", shown.join(", "), if o.len() > 10 { ", ..." } else { "" });
+                outln!("proven output {i}: [{}{}]", shown.join(", "), if o.len() > 10 { ", ..." } else { "" });
             }
         }
     } else {
-        println!("proof is INVALID: {}", v.reason.as_deref().unwrap_or("rejected"));
+        outln!("proof is INVALID: {}", v.reason.as_deref().unwrap_or("rejected"));
     }
     if let Some(w) = &v.warning {
         eprintln!("warning: {w}");
@@ -540,6 +550,18 @@ fn evm_err(msg: String) -> zkinfer::Error {
 
 fn hex_string(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {e}");
+        std::process::exit(2);
+    }
 }
 
 fn main() -> ExitCode {

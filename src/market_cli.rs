@@ -171,9 +171,9 @@ pub(crate) fn format_err(e: impl std::fmt::Display) -> MarketError {
 
 pub(crate) fn print(json_out: bool, j: serde_json::Value, line: String) {
     if json_out {
-        println!("{j}");
+        outln!("{j}");
     } else {
-        println!("{line}");
+        outln!("{line}");
     }
 }
 
@@ -359,13 +359,13 @@ async fn dev(deployment: PathBuf, anvil_bin: Option<PathBuf>) -> Result<(), Mark
     let c = Connection::connect(&node.url, ANVIL_DEV_KEY).await?;
     let d = c.deploy_market(MarketParams::default()).await?;
     d.save(&deployment)?;
-    println!("local market on {} (chain {}), wrote {}", node.url, d.chain_id, deployment.display());
-    println!("  token {}\n  registry {}\n  inference market {}", d.token, d.registry, d.inference);
-    println!("dev account (10,000 ETH; mint tokens with `zkinfer market mint`): {} key {ANVIL_DEV_KEY}", c.address);
-    println!("Ctrl-C to stop");
+    outln!("local market on {} (chain {}), wrote {}", node.url, d.chain_id, deployment.display());
+    outln!("  token {}\n  registry {}\n  inference market {}", d.token, d.registry, d.inference);
+    outln!("dev account (10,000 ETH; mint tokens with `zkinfer market mint`): {} key {ANVIL_DEV_KEY}", c.address);
+    outln!("Ctrl-C to stop");
     wait_for_shutdown().await;
     drop(node);
-    println!("stopped");
+    outln!("stopped");
     Ok(())
 }
 

@@ -167,7 +167,7 @@ pub async fn run(cmd: TournamentCmd) -> Result<(), MarketError> {
             let e = FeatureEncoding { shape, scale, range: (lo, hi) };
             e.save(&output)?;
             let e = FeatureEncoding::load(&output)?;
-            println!("{}", json!({ "encoding": e.id().to_string(), "description": e.describe(), "path": output.display().to_string() }));
+            outln!("{}", json!({ "encoding": e.id().to_string(), "description": e.describe(), "path": output.display().to_string() }));
         }
         TournamentCmd::DeployTournament { node, encoding, outcomes, liquidity, committee, threshold, min_collateral } => {
             let (c, mut d) = connect(&node).await?;

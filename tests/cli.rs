@@ -218,3 +218,23 @@ fn prove_and_verify_exit_codes() {
     let err = fails(&verify, dir);
     assert!(err.contains("not a zkinfer verifying key"), "{err}");
 }
+
+/// `zkinfer inspect … | head -0`: a reader that has gone away ends the command quietly (exit 0,
+/// nothing on stderr), instead of `println!`'s "failed printing to stdout: Broken pipe" panic.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = models().join("digits_mlp/model.onnx");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(["inspect", "-M", model.to_str().unwrap()])
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the read end closes before the command prints anything
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "status {:?}, stderr: {stderr}", out.status);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+}

@@ -18,10 +18,13 @@
 //!   (nothing reads them): coefficient columns for them would cost the verifier commitments for
 //!   little packing gain. Products of two wires are one-term `dot` chains (two rows) rather than
 //!   a `cm·a·b` term, which would cost a fixed column (one more commitment) for every circuit;
-//! * `dot`    — `acc = acc_prev + Σ_i a_i·(b_i + ck_i)`: dot products with advice weights
-//!   (`b_i`, with `ck_i = 0`) or with weights in the verifying key (`ck_i`, with every `b_i`
-//!   copy-constrained to 0) under one selector; a lane without a `b` column contributes
-//!   `a_i·ck_i` (advice-weight rows leave it unused: `ck_i = 0`);
+//! * `dot`    — `acc = cr·acc_prev + cl + Σ_i a_i·(b_i + ck_i)`: dot products with advice
+//!   weights (`b_i`, with `ck_i = 0`) or with weights in the verifying key (`ck_i`, with every
+//!   `b_i` copy-constrained to 0) under one selector; a lane without a `b` column contributes
+//!   `a_i·ck_i`. A chain's first row starts from a constant (`cr = 0`, `cl` = the bias) and every
+//!   later row continues it (`cr = 1`, `cl = 0`), so a dot product with a constant start takes no
+//!   row for it; one row with `cr = 0` is a product `a_0·b_0` (ReLU from a sign bit) or a
+//!   select `m + s·d` (max-pooling, lanes ≥ 2);
 //! * `div`    — with divisor `d = ck_0 > 0` on the quotient row, quotient `q = a_0`, numerator
 //!   `n = b_0` and remainder `r` in the **next** row's `a_0`: `2·n + d = 2d·q + r`, i.e.
 //!   `q = floor((2n + d) / 2d)` (rounded division) provided `q` is in the lookup range and
@@ -144,7 +147,8 @@ impl ModelConfig {
                 };
                 sum = sum + x * w;
             }
-            vec![q * (cur - prev - sum)]
+            let [start, cont] = [cl, cr].map(|c| m.query_fixed(c, Rotation::cur()));
+            vec![q * (cur - cont * prev - start - sum)]
         });
         // `2·n + d = 2d·q + r` with q = a_0, n = b_0, r = a_0 of the next row; `d` per gate.
         let division = |m: &mut halo2_proofs::plonk::VirtualCells<Fr>, sel: Selector, d: Expression<Fr>| {

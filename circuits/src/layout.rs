@@ -237,49 +237,110 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// `init + Σ x_j·w_j` with an accumulator chain (gate `dot`). All weights are constants
     /// (in `ck`, every `b` lane copy-constrained to 0; all lanes) or all are wires (in `b`,
     /// `ck = 0`, on the lanes with a `b` column; unused lanes have their weight constrained to 0,
-    /// lanes without `b` have `ck = 0`).
+    /// lanes without `b` have `ck = 0`). A constant `init` is the first row's `cl` (`cr = 0`); a
+    /// wire `init` takes a row of its own, which the first product row continues.
     pub fn dot(&mut self, terms: &[(Wire, Elem)], init: &Elem) -> Result<Wire, Error> {
         let cfg = self.cfg;
         let fixed_w = terms.iter().all(|(_, w)| matches!(w, Elem::K(_)));
+        if terms.is_empty() {
+            return match init {
+                Elem::K(k) => self.constant_wire(*k),
+                Elem::W(w) => Ok(w.clone()),
+            };
+        }
         let mut acc_v = init.value();
-        // Constant cells take rows of their own: create them before the accumulator chain.
-        let init_cell = match init {
-            Elem::K(k) => self.const_cell(fr(*k))?,
-            Elem::W(w) => w.cell,
-        };
+        // The constant 0 (for unused `b` lanes) takes a row of its own: before the chain.
         let zero = self.const_cell(Fr::zero())?;
-        let row0 = self.take_row();
-        let mut acc = self.advice(cfg.o, row0, acc_v);
-        self.eq_cell(acc.cell, init_cell);
+        let mut start = match init {
+            Elem::K(k) => Some(*k),
+            Elem::W(w) => {
+                let row0 = self.take_row();
+                self.copy(cfg.o, row0, w);
+                None
+            }
+        };
         // Advice weights use the lanes with a `b` column; fixed weights every lane.
         let width = if fixed_w { cfg.lanes } else { cfg.b.len() };
+        let mut acc = None;
         for chunk in terms.chunks(width) {
             let row = self.take_row();
             self.enable(cfg.q_dot, row)?;
-            for i in 0..width {
-                if let Some((x, w)) = chunk.get(i) {
-                    self.copy(cfg.a[i], row, x);
-                    match w {
-                        Elem::K(k) if fixed_w => self.fixed(cfg.ck[i], row, *k),
-                        Elem::W(wire) if !fixed_w => {
-                            self.copy(cfg.b[i], row, wire);
-                        }
-                        _ => unreachable!("mixed fixed and advice weights"),
-                    }
-                    acc_v = match (acc_v, x.value, w.value()) {
-                        (Some(s), Some(a), Some(b)) => Some(exact((s as i128).checked_add(a as i128 * b as i128), "a dot-product accumulator")?),
-                        _ => None,
-                    };
-                }
-                // The advice weight of a fixed-weight row or of an unused lane is 0.
-                if (fixed_w || chunk.get(i).is_none()) && i < cfg.b.len() {
-                    let z = self.advice(cfg.b[i], row, Some(0));
-                    self.eq_cell(z.cell, zero);
+            match start.take() {
+                Some(k) => self.fixed(cfg.cl, row, k),
+                None => self.fixed(cfg.cr, row, 1),
+            }
+            for (i, (x, w)) in chunk.iter().enumerate() {
+                self.dot_term(row, i, x, w, fixed_w, zero)?;
+                acc_v = match (acc_v, x.value, w.value()) {
+                    (Some(s), Some(a), Some(b)) => Some(exact((s as i128).checked_add(a as i128 * b as i128), "a dot-product accumulator")?),
+                    _ => None,
+                };
+            }
+            // The advice weight of an unused lane is 0.
+            for i in chunk.len()..cfg.b.len() {
+                self.zero_weight(row, i, zero);
+            }
+            acc = Some(self.advice(cfg.o, row, acc_v));
+        }
+        Ok(acc.expect("at least one term"))
+    }
+
+    /// One `dot` row computing `k + Σ_i x_i·w_i` from nothing before it (`cr = 0`, `cl = k`):
+    /// term `i` on lane `i`, a wire weight in `b_i` (so only on lanes with a `b` column) and a
+    /// constant weight in `ck_i` (with `b_i = 0`). Weights of both kinds may be mixed, e.g.
+    /// `max(m, x) = m·1 + s·(x − m)` in one row.
+    pub fn mac_row(&mut self, terms: &[(Wire, Elem)], k: i64) -> Result<Wire, Error> {
+        let cfg = self.cfg;
+        if terms.len() > cfg.lanes || terms.iter().enumerate().any(|(i, (_, w))| matches!(w, Elem::W(_)) && i >= cfg.b.len()) {
+            return Err(synthesis_error(format!("a {}-term product row needs wire weights on lanes with a b column ({} lanes, {} with b)", terms.len(), cfg.lanes, cfg.b.len())));
+        }
+        let zero = self.const_cell(Fr::zero())?;
+        let row = self.take_row();
+        self.enable(cfg.q_dot, row)?;
+        self.fixed(cfg.cl, row, k);
+        let mut acc_v = Some(k as i128);
+        for (i, (x, w)) in terms.iter().enumerate() {
+            self.dot_term(row, i, x, w, matches!(w, Elem::K(_)), zero)?;
+            acc_v = match (acc_v, x.value, w.value()) {
+                (Some(s), Some(a), Some(b)) => s.checked_add(a as i128 * b as i128),
+                _ => None,
+            };
+        }
+        for i in terms.len()..cfg.b.len() {
+            self.zero_weight(row, i, zero);
+        }
+        let v = match (acc_v, terms.iter().all(|(x, w)| x.value.is_some() && w.value().is_some())) {
+            (Some(v), true) => Some(exact(Some(v), "a product row")?),
+            (None, true) => return Err(synthesis_error("a product row overflows".into())),
+            _ => None,
+        };
+        Ok(self.advice(cfg.o, row, v))
+    }
+
+    /// Term `x·w` on lane `i` of a `dot` row: `x` in `a_i`, a constant weight in `ck_i` (then
+    /// `b_i = 0` where the lane has a `b` column) or a wire weight in `b_i`.
+    fn dot_term(&mut self, row: usize, i: usize, x: &Wire, w: &Elem, fixed: bool, zero: Cell) -> Result<(), Error> {
+        let cfg = self.cfg;
+        self.copy(cfg.a[i], row, x);
+        match w {
+            Elem::K(k) if fixed => {
+                self.fixed(cfg.ck[i], row, *k);
+                if i < cfg.b.len() {
+                    self.zero_weight(row, i, zero);
                 }
             }
-            acc = self.advice(cfg.o, row, acc_v);
+            Elem::W(wire) if !fixed && i < cfg.b.len() => {
+                self.copy(cfg.b[i], row, wire);
+            }
+            _ => return Err(synthesis_error(format!("a dot-product term on lane {i} mixes weight kinds or has no b column"))),
         }
-        Ok(acc)
+        Ok(())
+    }
+
+    /// `b_i = 0` on `row`, copy-constrained to the cell `zero` of the constant 0.
+    fn zero_weight(&mut self, row: usize, i: usize, zero: Cell) {
+        let z = self.advice(self.cfg.b[i], row, Some(0));
+        self.eq_cell(z.cell, zero);
     }
 
     /// `round(n / d)` for a constant `d > 0` as `floor((2n + d) / 2d)` (gate `div`) on two rows:
@@ -307,6 +368,10 @@ impl<'r, 'c> Layout<'r, 'c> {
 
     fn div_inner(&mut self, n: &Wire, d: i64, check: Quotient) -> Result<(Wire, Option<Wire>), Error> {
         let cfg = self.cfg;
+        if self.tables.limb_bits > 0 && check != Quotient::Unchecked && d > 1 && d.count_ones() == 1 {
+            // A rescale: quotient and remainder in one decomposition, no `div` row.
+            return self.rescale_limbs(n, d.trailing_zeros(), check == Quotient::WithRelu);
+        }
         let q = n.value.map(|x| div_round(x as i128, d as i128).expect("d > 0"));
         let r = match (n.value, q) {
             (Some(x), Some(q)) => Some(remainder(x, d, q)?),

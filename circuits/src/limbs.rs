@@ -11,11 +11,20 @@
 //! lies in `[0, 2^W)`, `W = Σ w_j` (no wrap-around: `2^W` is far below the field modulus), and
 //! its limbs are unique.
 //!
+//! The gate adds `ck_0` on any row, so one decomposition can also expose a prefix of its limbs as
+//! a number: the running sum after them, minus an offset added on their last row.
+//!
 //! * signed range check over the lookup range: `c = 2^(W-1)` with `W` the bits of the smallest
 //!   signed range `[-2^(W-1), 2^(W-1))` holding `[lo, hi]`, limbs of `k` bits (the top one
-//!   narrower): `x ∈ [-2^(W-1), 2^(W-1))`;
-//! * ReLU: the same with a 1-bit top limb `s` (table `[0, 2)`): `s = 1` exactly when `x ≥ 0`, and
-//!   `relu(x) = s·x` (a one-term `dot` chain);
+//!   narrower): `x ∈ [-2^(W-1), 2^(W-1))`. The top limb is looked up in a top-limb table, which
+//!   pairs it with its top bit: bit `W−1` of `x + 2^(W-1)`, i.e. the sign bit `s = [x ≥ 0]`
+//!   ([`crate::tables::Table::TopLimb`]);
+//! * ReLU: `relu(x) = s·x`, one product row (`dot` with `cr = 0`); max-pooling's
+//!   `max(m, x) = m + s·(x − m)` one `dot` row too ([`Layout::max_limbs`]);
+//! * rescale by `2^j` ([`Layout::rescale_limbs`]): one decomposition of
+//!   `n + 2^(j-1) + 2^j·2^(W-1)` whose first `W` bits are the signed quotient (the running sum
+//!   there, after adding `-2^(W-1)`, is `q`) and whose last `j` bits are the remainder; no `div`
+//!   row;
 //! * unsigned check `0 ≤ r < 2^m` (remainders, slacks): `c = 0`.
 //!
 //! A power-of-two range check of `[lo, hi]` accepts the values of `[-2^(W-1), lo)` and
@@ -23,7 +32,7 @@
 //! reference executor (which checks `[lo, hi]`) refuses every witness outside it first. The
 //! calibrator chooses symmetric power-of-two lookup ranges, where the two coincide.
 
-use crate::layout::{exact, synthesis_error, ArithOp, Layout, Wire};
+use crate::layout::{exact, synthesis_error, ArithOp, Elem, Layout, Wire};
 use halo2_proofs::plonk::Error;
 
 /// Limb widths covering `bits` bits with limbs of `k` bits, most significant (narrowest) first.
@@ -35,79 +44,191 @@ pub fn widths(bits: u32, k: u32) -> Vec<u32> {
     w
 }
 
+/// One row of the `limb` gate: a limb of `width` bits looked up in table `tag`, and the constant
+/// `add` the gate adds to the running sum on this row (`ck_0`).
+struct LimbRow {
+    width: u32,
+    tag: u64,
+    limb: Option<i64>,
+    add: i64,
+}
+
+/// What one row of a decomposition gives back: the limb (`a_0`), its table pair (`o`: the limb,
+/// or its top bit in a top-limb table) and the running sum (`b_0`).
+struct LimbCells {
+    pair: Wire,
+    sum: Wire,
+}
+
+/// The limbs of `u ∈ [0, 2^Σw)` over `widths`, most significant first (`None` if `u` is unknown).
+fn split(u: Option<i64>, widths: &[u32]) -> Vec<Option<i64>> {
+    let mut below: u32 = widths.iter().sum();
+    widths
+        .iter()
+        .map(|&w| {
+            below -= w;
+            u.map(|u| (u >> below) & ((1i64 << w) - 1))
+        })
+        .collect()
+}
+
 impl Layout<'_, '_> {
-    /// Decompose `x + offset` over `widths` (module docs). Returns the limbs' `a_0` wires, most
-    /// significant first. A witness outside the range fails synthesis with the value named.
-    pub fn decompose(&mut self, x: &Wire, offset: i64, widths: &[u32]) -> Result<Vec<Wire>, Error> {
+    /// Rows of the `limb` gate: row `j` holds `l_j` in `a_0` (looked up in its table) and the
+    /// running sum `z_j = 2^(w_j)·z_{j-1} + l_j + add_j` in `b_0` (`z_{-1} = 0`: the first row has
+    /// `cl = 0`).
+    fn limb_rows(&mut self, rows: &[LimbRow]) -> Result<Vec<LimbCells>, Error> {
         let cfg = self.cfg;
         let q_limb = cfg.q_limb.ok_or_else(|| synthesis_error("a limb decomposition in a circuit without limbs".into()))?;
-        let bits: u32 = widths.iter().sum();
-        let u = match x.value {
+        let mut z: Option<i128> = Some(0);
+        let mut out = Vec::with_capacity(rows.len());
+        for (j, r) in rows.iter().enumerate() {
+            let row = self.take_row();
+            self.enable(q_limb, row)?;
+            let (_, pair) = self.table_row(row, r.tag, r.limb);
+            if j > 0 {
+                self.fixed(cfg.cl, row, 1i64 << r.width);
+            }
+            self.fixed(cfg.ck[0], row, r.add);
+            z = match (z, r.limb) {
+                (Some(z), Some(l)) => Some((z << r.width) + l as i128 + r.add as i128),
+                _ => None,
+            };
+            let zv = match z {
+                Some(v) => Some(exact(Some(v), "a limb running sum")?),
+                None => None,
+            };
+            let sum = self.advice(cfg.b[0], row, zv);
+            out.push(LimbCells { pair, sum });
+        }
+        Ok(out)
+    }
+
+    /// `x + offset` in `[0, 2^Σw)` with its value, or a synthesis error naming the value.
+    fn offset_value(x: Option<i64>, offset: i64, bits: u32) -> Result<Option<i64>, Error> {
+        match x {
             Some(v) => {
                 let u = exact((v as i128).checked_add(offset as i128), "a decomposed value")?;
                 if u < 0 || (u as i128) >= 1i128 << bits {
                     return Err(synthesis_error(format!("value {v} is outside the range checked by {bits} bits at offset {offset}; re-calibrate (zkinfer calibrate-settings) or widen lookup_range")));
                 }
-                Some(u)
+                Ok(Some(u))
             }
-            None => None,
-        };
-        let mut below = bits;
-        let mut z: Option<i64> = Some(0);
-        let mut limbs = Vec::with_capacity(widths.len());
-        let last = widths.len() - 1;
-        for (j, &w) in widths.iter().enumerate() {
-            below -= w;
-            let l = u.map(|u| (u >> below) & ((1i64 << w) - 1));
-            let tag = self.tables.limb_tag(w);
-            let row = self.take_row();
-            self.enable(q_limb, row)?;
-            let (limb, _) = self.table_row(row, tag, l);
-            if j > 0 {
-                self.fixed(cfg.cl, row, 1i64 << w);
-            }
-            z = match (z, l) {
-                (Some(z), Some(l)) => Some((z << w) + l),
-                _ => None,
-            };
-            let zv = if j == last {
-                self.fixed(cfg.ck[0], row, -offset);
-                z.map(|z| z - offset)
-            } else {
-                z
-            };
-            let zw = self.advice(cfg.b[0], row, zv);
-            if j == last {
-                self.eq(&zw, x);
-            }
-            limbs.push(limb);
+            None => Ok(None),
         }
-        Ok(limbs)
+    }
+
+    /// Decompose `x + offset` over `widths` into identity-table limbs (module docs); the last
+    /// running sum (`x`, after adding `-offset`) is copy-constrained to `x`. A witness outside
+    /// the range fails synthesis with the value named.
+    pub fn decompose(&mut self, x: &Wire, offset: i64, widths: &[u32]) -> Result<(), Error> {
+        let u = Self::offset_value(x.value, offset, widths.iter().sum())?;
+        let last = widths.len() - 1;
+        let rows: Vec<LimbRow> = widths
+            .iter()
+            .zip(split(u, widths))
+            .enumerate()
+            .map(|(j, (&width, limb))| LimbRow { width, tag: self.tables.limb_tag(width), limb, add: if j == last { -offset } else { 0 } })
+            .collect();
+        let cells = self.limb_rows(&rows)?;
+        self.eq(&cells[last].sum, x);
+        Ok(())
+    }
+
+    /// The signed rows of `x` over the lookup range's `W` bits: limbs of `x + 2^(W-1)` (`k`-bit,
+    /// the top one narrower and looked up in its top-limb table) followed by `tail` (more limbs
+    /// of a longer number, see [`Layout::rescale_limbs`]); the running sum after the signed limbs
+    /// is `x` (`-2^(W-1)` added on the last of them). Returns the cells and the index of `x`'s
+    /// last row.
+    fn signed_rows(&mut self, x: Option<i64>, tail: Vec<LimbRow>) -> Result<(Vec<LimbCells>, usize), Error> {
+        let w = self.tables.signed_bits();
+        let c = 1i64 << (w - 1);
+        let ws = widths(w, self.tables.limb_bits);
+        let u = Self::offset_value(x, c, w)?;
+        let last = ws.len() - 1;
+        let mut rows: Vec<LimbRow> = Vec::with_capacity(ws.len() + tail.len());
+        for (j, (&width, limb)) in ws.iter().zip(split(u, &ws)).enumerate() {
+            let tag = if j == 0 { self.tables.top_limb_tag(width) } else { self.tables.limb_tag(width) };
+            rows.push(LimbRow { width, tag, limb, add: if j == last { -c } else { 0 } });
+        }
+        rows.extend(tail);
+        Ok((self.limb_rows(&rows)?, last))
+    }
+
+    /// Range-check `x` over the signed range of the lookup range by limbs and return its sign bit
+    /// `s = [x ≥ 0]` (the top bit of `x + 2^(W-1)`, paired with the top limb by its table);
+    /// records `x` as a lookup-range value.
+    pub fn signed_limbs(&mut self, x: &Wire) -> Result<Wire, Error> {
+        self.record_looked_up(x.value);
+        let (cells, last) = self.signed_rows(x.value, Vec::new())?;
+        self.eq(&cells[last].sum, x);
+        Ok(cells[0].pair.clone())
     }
 
     /// Range-check `x` over the signed range of the lookup range by limbs; records `x` as a
     /// lookup-range value.
     pub fn range_check_limbs(&mut self, x: &Wire) -> Result<(), Error> {
-        self.record_looked_up(x.value);
-        let w = self.tables.signed_bits();
-        self.decompose(x, 1i64 << (w - 1), &widths(w, self.tables.limb_bits))?;
+        self.signed_limbs(x)?;
         Ok(())
     }
 
-    /// `relu(x) = s·x` with the sign bit `s` of a signed decomposition (which range-checks `x`).
+    /// `relu(x) = s·x` with the sign bit `s` of a signed decomposition (which range-checks `x`):
+    /// one product row (`dot`, `cr = 0`).
     pub fn relu_limbs(&mut self, x: &Wire) -> Result<Wire, Error> {
-        self.record_looked_up(x.value);
-        let w = self.tables.signed_bits();
-        let mut ws = vec![1];
-        ws.extend(widths(w - 1, self.tables.limb_bits));
-        let limbs = self.decompose(x, 1i64 << (w - 1), &ws)?;
-        self.product(&ArithOp { a: Some(limbs[0].clone()), b: Some(x.clone()), cm: 1, ..Default::default() })
+        let s = self.signed_limbs(x)?;
+        self.product(&ArithOp { a: Some(s), b: Some(x.clone()), cm: 1, ..Default::default() })
+    }
+
+    /// `q = rescale(n, shift) = floor((n + 2^(shift-1)) / 2^shift)` (`shift ≥ 1`) as **one**
+    /// decomposition of `n + 2^(shift-1) + 2^shift·2^(W-1)`: the signed limbs of `q` over the
+    /// lookup range's `W` bits, whose running sum is `q`, then `shift` bits of remainder `ρ`,
+    /// after which the sum is `2^shift·q + ρ − 2^(shift-1)`, copy-constrained to `n`. So
+    /// `n + 2^(shift-1) = 2^shift·q + ρ` with `0 ≤ ρ < 2^shift` and `q` in the signed range:
+    /// exactly the rounded quotient, with no `div` row and no separate remainder row (every
+    /// quantity is below `2^(W+shift)`, far from the field modulus). Returns `q`'s wire (the
+    /// running sum after its limbs) and, with `relu`, `relu(q) = s·q` from its sign bit.
+    pub fn rescale_limbs(&mut self, n: &Wire, shift: u32, relu: bool) -> Result<(Wire, Option<Wire>), Error> {
+        let half = 1i64 << (shift - 1);
+        let (q, rho) = match n.value {
+            Some(v) => {
+                let t = exact((v as i128).checked_add(half as i128), "a rescaled value")?;
+                (Some(t >> shift), Some(t & ((1i64 << shift) - 1)))
+            }
+            None => (None, None),
+        };
+        self.record_looked_up(q);
+        let rw = widths(shift, self.tables.limb_bits);
+        let last = rw.len() - 1;
+        let tail: Vec<LimbRow> = rw
+            .iter()
+            .zip(split(rho, &rw))
+            .enumerate()
+            .map(|(j, (&width, limb))| LimbRow { width, tag: self.tables.limb_tag(width), limb, add: if j == last { -half } else { 0 } })
+            .collect();
+        let (cells, qi) = self.signed_rows(q, tail)?;
+        self.eq(&cells.last().expect("rows").sum, n);
+        let qw = cells[qi].sum.clone();
+        let r = if relu {
+            let s = cells[0].pair.clone();
+            Some(self.product(&ArithOp { a: Some(s), b: Some(qw.clone()), cm: 1, ..Default::default() })?)
+        } else {
+            None
+        };
+        Ok((qw, r))
+    }
+
+    /// `max(m, x) = m + s·d` with `d = x − m` (an `arith` row) and `s = [d ≥ 0]` the sign bit of
+    /// `d`'s signed decomposition, in one `dot` row: `s·d` on lane 0 (`d` in `b_0`), `m·1` on
+    /// lane 1 (`ck_1 = 1`). Needs two lanes; `d` is range-checked over the lookup range, as the
+    /// ReLU of the two-row form `m + relu(d)` does.
+    pub fn max_limbs(&mut self, m: &Wire, x: &Wire) -> Result<Wire, Error> {
+        let d = self.arith(&[ArithOp { a: Some(m.clone()), b: Some(x.clone()), cl: -1, cr: 1, ..Default::default() }])?.remove(0);
+        let s = self.signed_limbs(&d)?;
+        self.mac_row(&[(s, Elem::W(d)), (m.clone(), Elem::K(1))], 0)
     }
 
     /// Check `0 ≤ r < 2^bits` by limbs.
     pub fn unsigned_limbs(&mut self, r: &Wire, bits: u32) -> Result<(), Error> {
-        self.decompose(r, 0, &widths(bits.max(1), self.tables.limb_bits))?;
-        Ok(())
+        self.decompose(r, 0, &widths(bits.max(1), self.tables.limb_bits))
     }
 
     /// Check `0 ≤ r < bound` (`bound ≥ 2`, as for every remainder bound `2d`): by limbs over `log2(bound)` bits for a power of two,

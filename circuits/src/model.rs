@@ -324,9 +324,13 @@ impl Ctx<'_, '_, '_> {
         a.iter().map(|e| self.wire(e)).collect()
     }
     /// Running max (or min) steps over pairs `(m, x)`: `d = x - m`, `m + relu(d)` (min:
-    /// `d = m - x`, `m - relu(d)`).
+    /// `d = m - x`, `m - relu(d)`). With limbs and two lanes or more, max is `m + s·d` in one row
+    /// from the sign bit of `d`.
     fn extremum_step(&mut self, pairs: &[(Wire, Wire)], max: bool) -> Result<Vec<Wire>, Error> {
         let s = if max { 1 } else { -1 };
+        if max && self.lay.tables.limb_bits > 0 && self.lay.cfg.lanes >= 2 {
+            return pairs.iter().map(|(m, x)| self.lay.max_limbs(m, x)).collect();
+        }
         let diffs: Vec<ArithOp> = pairs.iter().map(|(m, x)| ArithOp { a: Some(m.clone()), b: Some(x.clone()), cl: -s, cr: s, ..Default::default() }).collect();
         let d = self.lay.arith(&diffs)?;
         let mut r = Vec::with_capacity(d.len());
@@ -419,7 +423,18 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
     let fused = crate::fuse::fused_relus(g);
     // The Relu outputs fused Rescales computed, by the Relu's input value.
     let mut relu_of: std::collections::HashMap<usize, ArrayD<Elem>> = Default::default();
+    // Rows per node, logged on the counting pass (`ZKINFER_LOG=zkinfer_circuits=debug`): where a
+    // layout spends its rows. Each node's count is logged when the next one starts.
+    let counting = ctx.lay.region.is_none();
+    let mut started: Option<(&QNode, usize)> = None;
+    let log_rows = |started: Option<(&QNode, usize)>, row: usize| {
+        if let (true, Some((n, first))) = (counting, started) {
+            tracing::debug!(node = %n.name, op = n.op.name(), rows = row - first, "rows");
+        }
+    };
     for (i, node) in g.nodes.iter().enumerate() {
+        log_rows(started.take(), ctx.lay.row);
+        started = Some((node, ctx.lay.row));
         if let Some(&(shift, out)) = fused.get(&i) {
             // Rescale whose only consumer is a Relu: both from one range check.
             ctx.lay.start_section();
@@ -459,6 +474,7 @@ fn build(lay: &mut Layout, c: &ModelCircuit) -> Result<(), Error> {
             vals[id] = Some(t);
         }
     }
+    log_rows(started.take(), ctx.lay.row);
     ctx.lay.start_section();
     for (k, &id) in g.outputs.iter().enumerate() {
         let t = vals[id].clone().expect("outputs computed");

@@ -15,7 +15,8 @@
 //! With limbs (`limb_bits = k > 0`, settings `range_bits`), tag 1 is instead the limb table
 //! `[0, 2^k)`: range checks, ReLU and the quotients and remainders of divisions decompose their
 //! values into limbs checked there (and in the narrower top-limb tables), so no table grows with
-//! the lookup range; see [`crate::limbs`]. A function table spans the lookup range unless its
+//! the lookup range; see [`crate::limbs`]. The top limb of a signed decomposition is looked up
+//! in a top-limb table, which pairs it with its top bit: the sign of the decomposed value. A function table spans the lookup range unless its
 //! lookup is reduced (settings `table_bits`, [`crate::reduce`]): then it holds the reduced
 //! domain `[L, H]` only, and takes no part in range checks.
 
@@ -70,6 +71,10 @@ pub enum Table {
     Fn(FnKind),
     /// `(T, T·v, T·v)` for `v` in `[lo, hi]` (non-negative ranges: the identity is ReLU there).
     Range { lo: i64, hi: i64 },
+    /// `(T, T·v, T·msb(v))` for `v` in `[0, 2^bits)`, `msb(v) = v >> (bits − 1)`: the top limb of a
+    /// signed decomposition with its top bit, which is the sign of the decomposed value
+    /// ([`crate::limbs`]).
+    TopLimb { bits: u32 },
 }
 
 #[derive(Clone, Debug)]
@@ -107,6 +112,14 @@ impl Tables {
     pub fn limb_tag(&mut self, bits: u32) -> u64 {
         self.tag(Table::Range { lo: 0, hi: (1i64 << bits) - 1 })
     }
+    /// Tag of the top-limb table of `bits` bits ([`Table::TopLimb`]; for one bit the identity
+    /// `[0, 2)`, which is the same relation), registering it on first use.
+    pub fn top_limb_tag(&mut self, bits: u32) -> u64 {
+        if bits == 1 {
+            return self.limb_tag(1);
+        }
+        self.tag(Table::TopLimb { bits })
+    }
     fn tag(&mut self, t: Table) -> u64 {
         let i = match self.tables.iter().position(|u| *u == t) {
             Some(i) => i,
@@ -140,6 +153,7 @@ impl Tables {
         match &self.tables[tag as usize - 1] {
             Table::Fn(f) => f.eval(x),
             Table::Range { .. } => x,
+            Table::TopLimb { bits } => x >> (bits - 1),
         }
     }
     /// The rows `(x, y)` of table `t` (before multiplying by the tag).
@@ -150,6 +164,7 @@ impl Tables {
                 (lo..=hi).map(|x| (x, f.eval(x))).collect()
             }
             Table::Range { lo, hi } => (*lo..=*hi).map(|v| (v, v)).collect(),
+            Table::TopLimb { bits } => (0..1i64 << bits).map(|v| (v, v >> (bits - 1))).collect(),
         }
     }
     /// Rows the table columns need: every table plus the zero row.
@@ -160,6 +175,7 @@ impl Tables {
                 (hi - lo + 1) as usize
             }
             Table::Range { lo, hi } => (hi - lo + 1) as usize,
+            Table::TopLimb { bits } => 1usize << bits,
         };
         1 + self.tables.iter().map(size).sum::<usize>()
     }

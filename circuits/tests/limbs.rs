@@ -1,7 +1,8 @@
 //! Soundness of decomposed range checks ([`zkinfer_circuits::limbs`]): honest layouts satisfy
 //! MockProver, and each attack fails the constraint named — a limb outside its table (the lookup
 //! "table"), a recomposition that does not add up (gate "limb"), a flipped ReLU sign bit, and a
-//! division whose quotient and remainder are moved together (the remainder's limb table), and a
+//! division whose quotient and remainder are moved together (the remainder's limb table), a
+//! sign claimed against the top-limb table, a max-pool select row with the wrong result, and a
 //! reduced function lookup ([`zkinfer_circuits::reduce`]) whose quotient, clamp or output is
 //! changed.
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
@@ -30,6 +31,19 @@ enum Case {
     Reduced { x: i64 },
     /// A rescale by `d = 2^j` with the ReLU of its quotient (a fused Rescale → Relu).
     DivRelu { n: i64, d: i64 },
+    /// ReLU with limbs of 3 bits: widths [3, 3, 3], the top limb in a 3-bit top-limb table.
+    Relu3 { x: i64 },
+    /// `max(m, x)` in one `dot` row from the sign bit of `x − m` (two lanes).
+    Max { m: i64, x: i64 },
+}
+
+impl Case {
+    fn limb_bits(&self) -> u32 {
+        match self {
+            Case::Relu3 { .. } => 3,
+            _ => K,
+        }
+    }
 }
 
 /// The sigmoid of [`Case::Reduced`] and its reduction over the lookup range.
@@ -39,23 +53,24 @@ fn reduced_sigmoid() -> (FnKind, Reduction) {
 }
 
 /// Rows of a reduced lookup (module docs of `zkinfer_circuits::reduce`): 0..3 `x`'s limbs, 3 the
-/// `div` row, 4 the remainder, 5..7 its limbs, 7..14 the clamp below (difference, 3 limb rows,
-/// 2 product rows, `m`), 14..21 the clamp above, 21 the table row.
-const REDUCED_ROWS: usize = 22;
+/// `div` row, 4 the remainder, 5..7 its limbs, 7..13 the clamp below (difference, 3 limb rows,
+/// the product row, `m`), 13..19 the clamp above, 19 the table row.
+const REDUCED_ROWS: usize = 20;
 
 /// A cell to overwrite: column (`a`, `b` or `o` of lane 0), row relative to the chip's first
 /// row, value.
 type Edit = (char, usize, i64);
 
+/// The test circuit, with `L` lanes.
 #[derive(Clone)]
-struct T {
+struct T<const L: usize> {
     case: Case,
     /// The witness row of the chip's inputs gets `input` instead (when set).
     input: Option<i64>,
     edits: Vec<Edit>,
 }
 
-impl Circuit<Fr> for T {
+impl<const L: usize> Circuit<Fr> for T<L> {
     type Config = ModelConfig;
     type FloorPlanner = SimpleFloorPlanner;
     type Params = ();
@@ -63,14 +78,14 @@ impl Circuit<Fr> for T {
         self.clone()
     }
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
-        ModelConfig::configure_with(meta, 1, false, true)
+        ModelConfig::configure_with(meta, L, false, true)
     }
     fn synthesize(&self, cfg: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
         let mut tables = None;
         layouter.assign_region(
             || "chip",
             |mut region| {
-                let mut lay = Layout::new(Some(&mut region), &cfg, Tables::with_limbs(LO, HI, K));
+                let mut lay = Layout::new(Some(&mut region), &cfg, Tables::with_limbs(LO, HI, self.case.limb_bits()));
                 // Constant 0 first, so the ReLU product's constant takes no row inside the chip.
                 lay.constant_wire(0)?;
                 let ins = |lay: &mut Layout, v: &[i64]| lay.witnesses(&v.iter().map(|&x| Some(x)).collect::<Vec<_>>());
@@ -81,7 +96,7 @@ impl Circuit<Fr> for T {
                         lay.range_check(&w)?;
                         (w.cell.row_offset, start)
                     }
-                    Case::Relu { x } => {
+                    Case::Relu { x } | Case::Relu3 { x } => {
                         let w = ins(&mut lay, &[x]).remove(0);
                         let start = lay.row;
                         let r = lay.lookup(&w, &FnKind::Relu)?;
@@ -108,6 +123,13 @@ impl Circuit<Fr> for T {
                         let want = zkinfer_onnx::quant::rules::div_round(n as i128, d as i128);
                         assert_eq!((q.value, r.value), (want, want.map(|v| v.max(0))));
                         (w.cell.row_offset, start)
+                    }
+                    Case::Max { m, x } => {
+                        let w = ins(&mut lay, &[m, x]);
+                        let start = lay.row;
+                        let y = lay.max_limbs(&w[0], &w[1])?;
+                        assert_eq!(y.value, Some(m.max(x)));
+                        (w[0].cell.row_offset, start)
                     }
                     Case::Reduced { x } => {
                         let w = ins(&mut lay, &[x]).remove(0);
@@ -151,8 +173,11 @@ impl Circuit<Fr> for T {
 }
 
 fn run(case: Case, input: Option<i64>, edits: Vec<Edit>) -> Result<(), String> {
-    let c = T { case, input, edits };
-    MockProver::run(8, &c, vec![vec![]]).map_err(|e| format!("synthesis: {e:?}"))?.verify().map_err(|e| format!("{e:?}"))
+    let res = match case {
+        Case::Max { .. } => MockProver::run(8, &T::<2> { case, input, edits }, vec![vec![]]),
+        _ => MockProver::run(8, &T::<1> { case, input, edits }, vec![vec![]]),
+    };
+    res.map_err(|e| format!("synthesis: {e:?}"))?.verify().map_err(|e| format!("{e:?}"))
 }
 
 /// Rows of one limb: `a_0 = o = limb`, `b_0 = running sum`.
@@ -206,8 +231,8 @@ fn limbs_must_recompose_the_value() {
 #[test]
 fn relu_sign_bit_cannot_be_flipped() {
     // relu(5) claimed 0 with s = 0: the running sums no longer reach 5 + 256 …
-    // The product chain after the limbs: constant row, accumulator row, dot row (a_0 = s, o = s·x).
-    let dot = 3 + 1;
+    // The product row after the limbs: a_0 = s (copied from the top limb's o), o = s·x.
+    let dot = 3;
     fails_with(Case::Relu { x: 5 }, None, vec![('a', 0, 0), ('o', 0, 0), ('a', dot, 0), ('o', dot, 0)], "limb", None);
     // … and sums that do reach it need a limb of 16 (5 + 256 = 0·256 + 16·16 + 5).
     let mut edits = limb_rows(0, &[0, 16, 5], &[0, 16, 5]);
@@ -221,16 +246,22 @@ fn relu_sign_bit_cannot_be_flipped() {
 
 #[test]
 fn division_remainder_is_bounded() {
-    // 1000 / 8: q = 125, r = 8 (2n + d = 2008 = 16·125 + 8). Moved together, q = 124 and
-    // r = 24 keep the div gate; q's limbs are rewritten honestly for 124 (124 + 256 = 380 =
-    // (1, 7, 12)), so only the remainder's 4-bit limb 24 fails.
-    // Rows: 0 div gate, 1 remainder, 2..5 q's limbs, 5 r's limb.
-    let mut edits = vec![('a', 0, 124), ('a', 1, 24)];
-    edits.extend(limb_rows(2, &[1, 7, 12], &[1, 23, 124]));
-    edits.extend(limb_rows(5, &[24], &[24]));
-    fails_with(Case::Div { n: 1000, d: 8 }, None, edits, "Lookup", Some("\"div\""));
-    // A quotient off by one breaks the gate.
-    fails_with(Case::Div { n: 1000, d: 8 }, None, vec![('a', 0, 126)], "div", None);
+    // A rescale (d = 8 = 2^3) is one decomposition of n + 4 + 8·256: rows 0..3 the quotient's
+    // signed limbs [1, 4, 4] (running sum q on row 2), row 3 the remainder's 3-bit limb (sum n).
+    // 1000 / 8: 1004 = 8·125 + 4. Moved together, q = 124 and ρ = 12 keep every running sum
+    // (124·8 + 12 − 4 = 1000), so only the remainder's limb 12 ∉ [0, 8) fails.
+    let mut edits = limb_rows(0, &[1, 7, 12], &[1, 23, 124]);
+    edits.extend(limb_rows(3, &[12], &[1000]));
+    fails_with(Case::Div { n: 1000, d: 8 }, None, edits, "Lookup", Some("\"limb\""));
+    // A quotient off by one breaks the running sums.
+    fails_with(Case::Div { n: 1000, d: 8 }, None, vec![('b', 2, 126)], "limb", None);
+    // … and its limbs rewritten for 126 leave the last sum short of n (Equality) or break it.
+    let mut edits = limb_rows(0, &[1, 7, 14], &[1, 23, 126]);
+    edits.push(('b', 3, 1000));
+    fails_with(Case::Div { n: 1000, d: 8 }, None, edits, "limb", Some("Lookup"));
+    // A small non-power-of-two divisor (table [0, 2d)): quotient off by one breaks `div`
+    // (rows: 0 div gate, 1 remainder).
+    fails_with(Case::Div { n: 500, d: 3 }, None, vec![('a', 0, 168)], "div", None);
     // Large divisor (2d = 40, remainder and slack by limbs): moving q down by one needs r = 60,
     // whose slack 39 − 60 is negative and has no decomposition.
     let (n, d) = (1000, 20);
@@ -272,14 +303,43 @@ fn reduced_lookup_is_bound_to_its_input() {
 
 #[test]
 fn fused_rescale_relu_is_the_relu_of_the_quotient() {
-    // Rows: 0 div gate (q), 1 remainder, 2..5 q's decomposition [1, 4, 4] (sign bit first),
-    // 5..7 the product s·q (accumulator row, dot row), 7 the remainder's limb.
-    for (n, d) in [(1000, 8), (-1000, 8), (0, 8), (7, 2)] {
+    // Rows: 0..3 q's signed limbs [1, 4, 4] (sign bit first, running sum q on row 2), 3 the
+    // remainder's 3-bit limb (running sum n), 4 the product s·q.
+    for (n, d) in [(1000, 8), (-1000, 8), (0, 8), (7, 2), (-7, 2), (HI * 8 + 3, 8), (LO * 8 - 4, 8)] {
         run(Case::DivRelu { n, d }, None, vec![]).unwrap_or_else(|e| panic!("{n}/{d}: {e}"));
     }
+    // A quotient outside the signed range is refused when laid out.
+    assert!(run(Case::DivRelu { n: (HI + 1) * 8, d: 8 }, None, vec![]).unwrap_err().contains("synthesis"));
     // relu(125) claimed 0.
-    fails_with(Case::DivRelu { n: 1000, d: 8 }, None, vec![('o', 6, 0)], "dot", None);
+    fails_with(Case::DivRelu { n: 1000, d: 8 }, None, vec![('o', 4, 0)], "dot", None);
     // relu(-125) claimed -125 with the sign bit set: -125 + 256 = 131 has no top bit.
-    let edits = vec![('a', 2, 1), ('o', 2, 1), ('a', 6, 1), ('o', 6, -125)];
+    let edits = vec![('a', 0, 1), ('o', 0, 1), ('a', 4, 1), ('o', 4, -125)];
     assert!(run(Case::DivRelu { n: -1000, d: 8 }, None, edits).is_err());
+}
+
+#[test]
+fn top_limb_table_pairs_the_limb_with_the_sign() {
+    // 3-bit limbs: x + 256 over [3, 3, 3]; the top limb's table pairs it with its top bit.
+    for x in [LO, -1, 0, 1, 100, HI] {
+        run(Case::Relu3 { x }, None, vec![]).unwrap_or_else(|e| panic!("relu3({x}): {e}"));
+    }
+    // relu(100): 356 = (5, 4, 4), top bit 1. Claiming the sign 0 (and relu 0) is no table row.
+    fails_with(Case::Relu3 { x: 100 }, None, vec![('o', 0, 0), ('a', 3, 0), ('o', 3, 0)], "Lookup", Some("Gate"));
+    // relu(-100): 156 = (2, 3, 4), top bit 0. Claiming the sign 1 (relu -100) is no table row.
+    fails_with(Case::Relu3 { x: -100 }, None, vec![('o', 0, 1), ('a', 3, 1), ('o', 3, -100)], "Lookup", Some("Gate"));
+}
+
+#[test]
+fn max_row_selects_by_the_sign_of_the_difference() {
+    // Rows: 0 the difference d = x − m (arith), 1..4 d's signed limbs [1, 4, 4], 4 the select
+    // row o = s·d + m·1.
+    for (m, x) in [(5, 9), (9, 5), (-3, -3), (LO / 2, HI / 2), (HI / 2, LO / 2 + 1)] {
+        run(Case::Max { m, x }, None, vec![]).unwrap_or_else(|e| panic!("max({m}, {x}): {e}"));
+    }
+    // max(5, 9) claimed 5.
+    fails_with(Case::Max { m: 5, x: 9 }, None, vec![('o', 4, 5)], "dot", None);
+    // max(9, 5) claimed 5 by a set sign bit: d = -4, -4 + 256 = 252 has no top bit.
+    fails_with(Case::Max { m: 9, x: 5 }, None, vec![('a', 1, 1), ('o', 1, 1), ('a', 4, 1), ('o', 4, 5)], "limb", None);
+    // A difference outside the lookup range has no decomposition.
+    assert!(run(Case::Max { m: LO, x: HI }, None, vec![]).unwrap_err().contains("synthesis"));
 }

@@ -24,9 +24,10 @@ const MAGIC: &[u8; 8] = b"ZKINFER\0";
 /// Bumped whenever the circuit's layout or the header changes (3: session 3's single lookup
 /// argument, `public` gate and one output column; 4: the header is the [`Statement`] the model
 /// commitment binds; 5: advice weight columns on lane 0 only for fixed weights, Rescale → Relu
-/// fused, reduced function lookups): a key of another format is refused by version, not by a failure deep in
+/// fused, reduced function lookups; 6: `dot` rows start from `cl` or continue `cr·acc_prev`,
+/// top-limb tables, rescales as one decomposition): a key of another format is refused by version, not by a failure deep in
 /// proving or, worse, a verifier reading an unbound header.
-const KEY_VERSION: u32 = 5;
+const KEY_VERSION: u32 = 6;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyHeader {

@@ -280,7 +280,7 @@ pub fn only_activation_tables(q: &QGraph) -> bool {
 
 /// The best `(logrows, range_bits)` with limbs and reduced function tables of `2^table_bits`
 /// rows, for `(macs, other)` estimated rows of which `lookups` are activation elements using
-/// `fn_tables` tables: a reduced element costs about `3L + 12 + ceil((bits + 2 − T) / k)` rows
+/// `fn_tables` tables: a reduced element costs about `3L + 9 + ceil((bits + 2 − T) / k)` rows
 /// (`L = ceil((bits + 1) / k)`: its range check, rescale, two clamping ReLUs and table row).
 pub fn best_layout_reduced(macs: usize, other: usize, lookups: usize, fn_tables: usize, bits: u32, num_inner_cols: usize, table_bits: u32) -> (u32, u32) {
     let mac_rows = macs.div_ceil(num_inner_cols.max(1));
@@ -288,7 +288,7 @@ pub fn best_layout_reduced(macs: usize, other: usize, lookups: usize, fn_tables:
     for k in LIMB_BITS.filter(|&k| k <= bits) {
         let l = (bits + 1).div_ceil(k) as usize;
         let shift_rows = (bits + 2).saturating_sub(table_bits).div_ceil(k) as usize;
-        let rows = mac_rows + other.saturating_sub(lookups) * (2 + l) + lookups * (3 * l + 12 + shift_rows);
+        let rows = mac_rows + other.saturating_sub(lookups) * (1 + l) + lookups * (3 * l + 9 + shift_rows);
         let tables = (1usize << (k + 1)) + fn_tables * (1usize << table_bits);
         let need = rows.max(tables) + RESERVED_ROWS;
         let logrows = (usize::BITS - (need - 1).leading_zeros()).max(4);
@@ -301,14 +301,15 @@ pub fn best_layout_reduced(macs: usize, other: usize, lookups: usize, fn_tables:
 
 /// The best `(logrows, range_bits)` for a graph of `(macs, other)` estimated rows with a lookup
 /// range of `bits` (symmetric, `2^(bits+1)` values): one table over the range, or limbs of `k`
-/// bits (each other row then costs about `2 + ceil((bits + 1) / k)` rows; tables about
+/// bits (each other row then costs about `1 + ceil((bits + 1) / k)` rows: a rescale's quotient and
+/// remainder limbs, a ReLU's product row; tables about
 /// `2^(k+1)`). Ties keep the single table.
 pub fn best_layout(macs: usize, other: usize, bits: u32, num_inner_cols: usize, limbs_allowed: bool) -> (u32, u32) {
     let mac_rows = macs.div_ceil(num_inner_cols.max(1));
     let mut best = (logrows_for(mac_rows + other, bits), 0);
     if limbs_allowed {
         for k in LIMB_BITS.filter(|&k| k <= bits) {
-            let rows = mac_rows + other * (2 + (bits + 1).div_ceil(k) as usize);
+            let rows = mac_rows + other * (1 + (bits + 1).div_ceil(k) as usize);
             let need = rows.max(1usize << (k + 1)) + RESERVED_ROWS;
             let logrows = (usize::BITS - (need - 1).leading_zeros()).max(4);
             if logrows < best.0 {
