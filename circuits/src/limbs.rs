@@ -276,3 +276,40 @@ mod tests {
         assert_eq!(widths(5, 8), vec![5]);
     }
 }
+
+#[cfg(test)]
+mod row_counts {
+    use crate::config::ModelConfig;
+    use crate::layout::{Elem, Layout};
+    use crate::tables::{FnKind, Tables};
+    use halo2_proofs::halo2curves::bn256::Fr;
+    use halo2_proofs::plonk::ConstraintSystem;
+
+    /// Rows each layout takes with a 17-bit signed range and 9-bit limbs (LeNet at scale 13), 8
+    /// lanes: the cost model the calibrator's estimate follows.
+    #[test]
+    fn rows_per_element() {
+        let mut meta = ConstraintSystem::<Fr>::default();
+        let cfg = ModelConfig::configure_lanes(&mut meta, 8, 1, false, true);
+        let mut lay = Layout::new(None, &cfg, Tables::with_limbs(-65536, 65535, 9));
+        lay.constant_wire(0).unwrap();
+        let x = lay.witnesses(&[Some(123_456_789), Some(-5), Some(7)]);
+        let mut rows = |f: &mut dyn FnMut(&mut Layout)| {
+            let start = lay.row;
+            f(&mut lay);
+            lay.row - start
+        };
+        // Signed range check: [8, 9].
+        assert_eq!(rows(&mut |l| l.range_check(&x[1]).unwrap()), 2);
+        // ReLU: the range check and one product row.
+        assert_eq!(rows(&mut |l| drop(l.lookup(&x[1], &FnKind::Relu).unwrap())), 3);
+        // Rescale by 2^13 with its ReLU: q's limbs [8, 9], the remainder's [4, 9], the product.
+        assert_eq!(rows(&mut |l| drop(l.div_relu(&x[0], 1 << 13).unwrap())), 5);
+        assert_eq!(rows(&mut |l| drop(l.div(&x[0], 1 << 13).unwrap())), 4);
+        // Max: the difference, its limbs, the select row.
+        assert_eq!(rows(&mut |l| drop(l.max_limbs(&x[1], &x[2]).unwrap())), 4);
+        // A dot product of 25 fixed terms from a constant start: ceil(25 / 8) rows.
+        let terms: Vec<_> = (0..25).map(|i| (x[i % 3].clone(), Elem::K(i as i64 - 12))).collect();
+        assert_eq!(rows(&mut |l| drop(l.dot(&terms, &Elem::K(3)).unwrap())), 4);
+    }
+}
