@@ -747,11 +747,15 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
             }
             one(from_vec(&out_shape, out))
         }
-        QOp::Softmax { axis, flatten, in_scale, out_scale } | QOp::LogSoftmax { axis, flatten, in_scale, out_scale } => {
+        QOp::Softmax { axis, flatten, in_scale, out_scale, .. } | QOp::LogSoftmax { axis, flatten, in_scale, out_scale } => {
             let soft = matches!(node.op, QOp::Softmax { .. });
+            let reduce = match &node.op {
+                QOp::Softmax { reduce, .. } => *reduce,
+                _ => None,
+            };
             let flat = ctx.wires(x)?;
             let groups = lane_groups(x.shape(), *axis, *flatten);
-            let exp = FnKind::Act { act: zkinfer_onnx::activation::Activation::Exp, in_scale: *in_scale, out_scale: *out_scale, reduce: None };
+            let exp = FnKind::Act { act: zkinfer_onnx::activation::Activation::Exp, in_scale: *in_scale, out_scale: *out_scale, reduce };
             let mut out: Vec<Option<Wire>> = vec![None; flat.len()];
             let gw = ctx.grouped(x, groups.iter())?;
             let maxes = ctx.group_max(&gw)?;

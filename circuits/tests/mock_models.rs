@@ -42,7 +42,8 @@ fn check_full(name: &str, vis: Visibilities, range_bits: u32, table_bits: Option
     }
     let q = Arc::new(zkinfer_onnx::quant::quantize(&g, &ra.quant_params()).unwrap());
     if table_bits.is_some() {
-        let reduced = q.nodes.iter().filter(|n| matches!(n.op, zkinfer_onnx::quant::QOp::Lookup { reduce: Some(_), .. })).count();
+        use zkinfer_onnx::quant::QOp;
+        let reduced = q.nodes.iter().filter(|n| matches!(n.op, QOp::Lookup { reduce: Some(_), .. } | QOp::Softmax { reduce: Some(_), .. })).count();
         assert!(reduced > 0, "{name}: no lookup reduced at table_bits {table_bits:?}");
     }
     let circuit = ModelCircuit::new(q.clone(), vis, 2).map_err(|e| e.to_string())?.with_range_bits(range_bits);
@@ -93,11 +94,12 @@ fn committed_models_satisfy_the_circuit_with_limbs() {
     check_with("digits_mlp", Visibilities { input: Hashed, param: Hashed, output: Hashed }, 6).unwrap();
 }
 
-/// Reduced function lookups (settings `table_bits`): every committed model with activations, its
-/// lookups forced onto 2^8-row tables (rescaled and clamped inputs), with and without limbs.
+/// Reduced function lookups (settings `table_bits`): every committed model with activations or
+/// softmax, its lookups (softmax's exp included) forced onto 2^8-row tables (rescaled and clamped
+/// inputs), with and without limbs.
 #[test]
 fn committed_models_satisfy_the_circuit_with_reduced_lookups() {
-    for name in ["logreg_sigmoid", "ops_activations", "ops_norm"] {
+    for name in ["logreg_sigmoid", "ops_activations", "ops_norm", "ops_softmax_legacy", "market/digits_softmax"] {
         for range_bits in [0, 6] {
             check_full(name, FIXED, range_bits, Some(8)).unwrap();
         }

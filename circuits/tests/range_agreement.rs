@@ -69,13 +69,13 @@ fn committed_models_range_check_the_same_values() {
 /// range-checked by both, the reduced tables by neither.
 #[test]
 fn reduced_lookups_range_check_the_same_values() {
-    for name in ["logreg_sigmoid", "ops_activations", "ops_norm"] {
+    for name in ["logreg_sigmoid", "ops_activations", "ops_norm", "ops_softmax_legacy", "market/digits_softmax"] {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models").join(name);
         let g = zkinfer_onnx::load(dir.join("model.onnx")).unwrap();
         let samples = InputData::load(dir.join("input.json")).unwrap().samples(&g).unwrap();
         let (ra, _) = calibrate::calibrate(&g, &samples, Target::Resources, &RunArgs::default()).unwrap();
         let q = Arc::new(zkinfer_onnx::quant::quantize(&g, &RunArgs { table_bits: 8, ..ra }.quant_params()).unwrap());
-        assert!(q.nodes.iter().any(|n| matches!(n.op, QOp::Lookup { reduce: Some(_), .. })), "{name}: nothing reduced");
+        assert!(q.nodes.iter().any(|n| matches!(n.op, QOp::Lookup { reduce: Some(_), .. } | QOp::Softmax { reduce: Some(_), .. })), "{name}: nothing reduced");
         for (i, s) in samples.iter().enumerate() {
             agree(&format!("{name} sample {i} (reduced)"), &q, &exec::quantize_inputs(&q, s).unwrap());
         }
@@ -115,7 +115,7 @@ fn small_graphs_range_check_the_same_values() {
         let op = if log {
             QOp::LogSoftmax { axis: 1, flatten: false, in_scale: 6, out_scale: 4 }
         } else {
-            QOp::Softmax { axis: 1, flatten: false, in_scale: 6, out_scale: 4 }
+            QOp::Softmax { axis: 1, flatten: false, in_scale: 6, out_scale: 4, reduce: None }
         };
         agree(&format!("{} 6 -> 4", op.name()), &chain(&[2, 4], vec![], vec![(op, vec![V(0)], vec![2, 4])]), &[x.clone()]);
     }

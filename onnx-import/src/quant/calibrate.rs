@@ -255,27 +255,32 @@ fn cheapest(base: &RunArgs, layout: impl Fn(usize) -> (u32, u32)) -> (u32, u32, 
     best
 }
 
-/// Elements of the graph's activation lookups and the number of distinct tables they use.
+/// Elements of the graph's activation lookups (softmax's exp included) and the number of
+/// distinct tables they use.
 pub fn lookup_parts(q: &QGraph) -> (usize, usize) {
     let mut tables: Vec<(String, u32, u32)> = Vec::new();
     let mut elems = 0;
     for n in &q.nodes {
-        if let QOp::Lookup { act, in_scale, out_scale, .. } = &n.op {
-            elems += n.outputs.iter().map(|&o| q.values[o].shape.iter().product::<usize>()).sum::<usize>();
-            let key = (format!("{act:?}"), *in_scale, *out_scale);
-            if !tables.contains(&key) {
-                tables.push(key);
-            }
+        let (act, in_scale, out_scale) = match &n.op {
+            QOp::Lookup { act, in_scale, out_scale, .. } => (*act, in_scale, out_scale),
+            QOp::Softmax { in_scale, out_scale, .. } => (crate::activation::Activation::Exp, in_scale, out_scale),
+            _ => continue,
+        };
+        elems += n.outputs.iter().map(|&o| q.values[o].shape.iter().product::<usize>()).sum::<usize>();
+        let key = (format!("{act:?}"), *in_scale, *out_scale);
+        if !tables.contains(&key) {
+            tables.push(key);
         }
     }
     (elems, tables.len())
 }
 
-/// Whether a graph's only tables over the lookup range are activation lookups (which
-/// `table_bits` reduces), and it has at least one.
+/// Whether a graph's only tables over the lookup range are activation lookups and softmax's exp
+/// (which `table_bits` reduces; softmax's division by its runtime sum uses limbs), and it has at
+/// least one.
 pub fn only_activation_tables(q: &QGraph) -> bool {
-    q.nodes.iter().any(|n| matches!(n.op, QOp::Lookup { .. }))
-        && !q.nodes.iter().any(|n| matches!(n.op, QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. }))
+    q.nodes.iter().any(|n| matches!(n.op, QOp::Lookup { .. } | QOp::Softmax { .. }))
+        && !q.nodes.iter().any(|n| matches!(n.op, QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. }))
 }
 
 /// The best `(logrows, range_bits)` with limbs and reduced function tables of `2^table_bits`

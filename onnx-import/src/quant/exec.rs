@@ -237,6 +237,21 @@ fn mean(v: &[i64], n: usize) -> i64 {
 
 /// `div_round(n · 2^shift, d)` (`None` for `d = 0`); an overflowing numerator gives [`OVERFLOW`]
 /// (the circuit holds it in a cell before dividing).
+/// A reduced lookup of `x` (already checked against the lookup range), checking what the circuit
+/// range-checks besides: the clamps' differences, `max(q, L) = L + relu(q − L)` and
+/// `min(m, H) = H − relu(H − m)` ([`rules::Reduction`]).
+fn reduced(c: &mut Checker, act: &Activation, x: i64, in_scale: u32, out_scale: u32, r: &rules::Reduction) -> Result<i64> {
+    let (below, above) = r.clamps(c.lo, c.hi);
+    let q = rescale(x, r.shift);
+    if below {
+        c.check(q - r.lo)?;
+    }
+    if above {
+        c.check(r.hi - q.max(r.lo))?;
+    }
+    Ok(rules::reduced_lookup(act, x, in_scale, out_scale, r))
+}
+
 fn div_shifted(n: i64, shift: u32, d: i64) -> Option<i64> {
     let n = bounded((n as i128) << shift);
     if overflowed(n) { (d != 0).then_some(OVERFLOW) } else { div_round(n as i128, d as i128) }
@@ -319,18 +334,9 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         }
         QOp::Lookup { act, in_scale, out_scale, reduce: Some(r) } => {
             c.check_all(x)?;
-            let (below, above) = r.clamps(c.lo, c.hi);
             let mut y = x.clone();
             for v in y.iter_mut() {
-                // The circuit's clamps: max(q, L) = L + relu(q − L), min(m, H) = H − relu(H − m).
-                let q = rescale(*v, r.shift);
-                if below {
-                    c.check(q - r.lo)?;
-                }
-                if above {
-                    c.check(r.hi - q.max(r.lo))?;
-                }
-                *v = rules::reduced_lookup(act, *v, *in_scale, *out_scale, r);
+                *v = reduced(c, act, *v, *in_scale, *out_scale, r)?;
             }
             one(y)
         }
@@ -341,15 +347,22 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
             c.check_all(&y)?;
             one(y)
         }
-        QOp::Softmax { axis, flatten, in_scale, out_scale } | QOp::LogSoftmax { axis, flatten, in_scale, out_scale } => {
+        QOp::Softmax { axis, flatten, in_scale, out_scale, .. } | QOp::LogSoftmax { axis, flatten, in_scale, out_scale } => {
             let soft = matches!(op, QOp::Softmax { .. });
+            let reduce = match op {
+                QOp::Softmax { reduce, .. } => *reduce,
+                _ => None,
+            };
             let y = lanes(x, *axis, *flatten, |v| {
                 let m = running_max(v, c)?;
                 let d: Vec<i64> = v.iter().map(|&xi| diff(xi, m)).collect();
                 let mut e = Vec::with_capacity(v.len());
                 for &di in &d {
                     c.check(di)?;
-                    e.push(lookup(&Activation::Exp, di, *in_scale, *out_scale));
+                    e.push(match &reduce {
+                        Some(r) => reduced(c, &Activation::Exp, di, *in_scale, *out_scale, r)?,
+                        None => lookup(&Activation::Exp, di, *in_scale, *out_scale),
+                    });
                 }
                 let total = sum(&e);
                 c.check(total)?;

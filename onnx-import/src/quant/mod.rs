@@ -84,8 +84,16 @@ pub enum QOp {
     },
     /// `Y = div_round(A · 2^shift, B)`.
     Div { shift: u32 },
-    /// Softmax along an axis: `d = X - max`, `e = exp-lookup(d)`, `Y = div_round(e · 2^out, Σe)`.
-    Softmax { axis: usize, flatten: bool, in_scale: u32, out_scale: u32 },
+    /// Softmax along an axis: `d = X - max`, `e = exp-lookup(d)`, `Y = div_round(e · 2^out, Σe)`;
+    /// with `reduce`, `e` is the reduced lookup of `d` (as [`QOp::Lookup`]).
+    Softmax {
+        axis: usize,
+        flatten: bool,
+        in_scale: u32,
+        out_scale: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reduce: Option<rules::Reduction>,
+    },
     /// `Y = align(d) - ln-lookup(Σe)` with `d`, `e` as in Softmax.
     LogSoftmax { axis: usize, flatten: bool, in_scale: u32, out_scale: u32 },
     MaxPool { window: Window },

@@ -341,7 +341,9 @@ fn lower_node(b: &mut Builder, g: &Graph) -> Result<Vec<ValueId>> {
             let v = b.value_of(v)?;
             let s = b.scale(v);
             let op = if matches!(b.node.op, Op::Softmax { .. }) {
-                QOp::Softmax { axis: *axis, flatten: *flatten, in_scale: s, out_scale: s_act }
+                // exp of d = x − max ≤ 0 saturates to 0 below: a reduced table holds its changing part.
+                let reduce = super::rules::reduction(&Activation::Exp, s, s_act, b.p.lookup_range, b.p.table_bits);
+                QOp::Softmax { axis: *axis, flatten: *flatten, in_scale: s, out_scale: s_act, reduce }
             } else {
                 QOp::LogSoftmax { axis: *axis, flatten: *flatten, in_scale: s, out_scale: s_act }
             };
