@@ -19,9 +19,12 @@ model, on its first committed sample:
 
 The table (markdown) goes to stdout and `--out` (default benches/compare_ezkl.md): logrows, setup s,
 prove s (median), verify ms, proof bytes, peak RSS of prove, max abs output error vs onnxruntime,
-and the ratios zkinfer/EZKL. EZKL's verify gas is not measured here (its create_evm_verifier
-downloads solc); see ../shared/DESIGN.md for the figures measured earlier and `zkinfer verify-evm`
-for zkinfer's.
+verify gas, and the ratios zkinfer/EZKL. Verify gas: each tool's generated verifier deployed on a
+local anvil (Osaka) and one `verifyProof` transaction (21,000 base and calldata included); EZKL's
+Solidity from `create_evm_verifier` (its own solc download fails offline after the file is
+written) compiled with the project's solcjs, optimizer on (runs 1; EZKL's verifier does not
+compile without it), zkinfer's through `create-evm-verifier` / `deploy-evm` / `verify-evm`
+(optimizer off, as it must be). `--no-gas` skips it.
 """
 import argparse
 import asyncio
@@ -53,6 +56,16 @@ def ensure_venv():
 
 def sync(r):
     return asyncio.run(r) if inspect.isawaitable(r) else r
+
+
+def in_loop(f):
+    """Call `f` inside a running event loop (some EZKL calls need one to start) and await it."""
+
+    async def run():
+        r = f()
+        return await r if inspect.isawaitable(r) else r
+
+    return asyncio.run(run())
 
 
 def timed(cmd, cwd):
@@ -206,6 +219,86 @@ print(time.perf_counter() - t)
 """
 
 
+SOLIDITY = os.path.join(ROOT, "solidity")
+BIN = os.path.join(SOLIDITY, "node_modules", ".bin")
+# anvil's first development key (public; local chains only).
+DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+SOLCJS = """
+const solc = require(process.argv[1]);
+const fs = require('fs');
+const src = fs.readFileSync(process.argv[2], 'utf8');
+const input = {language: 'Solidity', sources: {'V.sol': {content: src}},
+  settings: {optimizer: {enabled: process.argv[4] === 'on', runs: 1}, outputSelection: {'*': {'*': ['evm.bytecode.object']}}}};
+const out = JSON.parse(solc.compile(JSON.stringify(input)));
+for (const e of out.errors || []) if (e.severity === 'error') { console.error(e.formattedMessage); process.exit(1); }
+const c = out.contracts['V.sol'];
+const name = Object.keys(c).find(n => c[n].evm.bytecode.object.length > 0);
+fs.writeFileSync(process.argv[3], '0x' + c[name].evm.bytecode.object);
+"""
+
+
+class Anvil:
+    """A local anvil (127.0.0.1, a free port, Osaka as revm), stopped by its PID."""
+
+    def __enter__(self):
+        self.p = subprocess.Popen([os.path.join(BIN, "anvil"), "--host", "127.0.0.1", "--port", "0", "--hardfork", "osaka", "--disable-code-size-limit", "--gas-limit", "100000000"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in self.p.stdout:
+            if line.startswith("Listening on "):
+                self.url = "http://" + line.split()[-1]
+                return self
+        raise RuntimeError("anvil did not start")
+
+    def __exit__(self, *exc):
+        self.p.terminate()
+        self.p.wait()
+
+    def cast(self, *args):
+        out = subprocess.run([os.path.join(BIN, "cast"), args[0], "--rpc-url", self.url, *args[1:]], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"cast {args[0]} failed: {out.stderr[-1500:]}")
+        return out.stdout
+
+
+def ezkl_gas(ed, chain):
+    """EZKL's verifier for this model (its `create_evm_verifier`, compiled with the project's
+    solcjs 0.8.28 with the optimizer on, runs 1: without it solc fails with "stack too deep"),
+    deployed on anvil; gas of a `verifyProof` transaction with EZKL's `encode_evm_calldata`, incl.
+    the 21,000 base and calldata (as zkinfer's figure)."""
+    import ezkl
+
+    sol, cd, code = (os.path.join(ed, f) for f in ["Verifier.sol", "calldata.bin", "Verifier.bin"])
+    try:
+        # Its solc download (svm) fails offline after the Solidity file is written.
+        if os.path.exists(sol):
+            os.remove(sol)
+        in_loop(lambda: ezkl.create_evm_verifier(os.path.join(ed, "vk.key"), os.path.join(ed, "settings.json"), sol, os.path.join(ed, "abi.json"), os.path.join(ed, "kzg.srs")))
+    except RuntimeError:
+        if not os.path.exists(sol):
+            raise
+    sync(ezkl.encode_evm_calldata(os.path.join(ed, "proof.json"), cd))
+    subprocess.run(["node", "-e", SOLCJS, os.path.join(SOLIDITY, "node_modules", "solc"), sol, code, "on"], check=True)
+    r = json.loads(chain.cast("send", "--json", "--private-key", DEV_KEY, "--create", open(code).read().strip()))
+    addr = r["contractAddress"]
+    data = "0x" + open(cd, "rb").read().hex()
+    if int(chain.cast("call", addr, data).strip(), 16) != 1:
+        raise RuntimeError("EZKL's verifier rejects its own proof")
+    r = json.loads(chain.cast("send", "--json", "--private-key", DEV_KEY, "--gas-limit", "16000000", addr, data))
+    assert int(r["status"], 16) == 1, r
+    return int(r["gasUsed"], 16)
+
+
+def zk_gas(zd, chain):
+    """zkinfer's generated verifier and wrapper deployed on anvil; gas of the `verifyProof`
+    transaction (`zkinfer verify-evm --rpc-url`)."""
+    zk(["create-evm-verifier", "--vk-path", "vk.key", "--srs-path", "kzg.srs", "--sol-code-path", "Verifier.sol"], zd)
+    zk(["deploy-evm", "--sol-code-path", "Verifier.sol", "--rpc-url", chain.url, "--private-key", DEV_KEY, "--addr-path", "addr.txt"], zd)
+    addr = open(os.path.join(zd, "addr.txt")).read().strip()
+    r = json.loads(zk(["verify-evm", "--proof-path", "proof.json", "--rpc-url", chain.url, "--addr-verifier", addr, "--private-key", DEV_KEY, "--json"], zd))
+    assert r["valid"], r
+    return r["gas_used"]
+
+
 def zk(args, d):
     out = subprocess.run([ZK, *args], cwd=d, capture_output=True, text=True)
     if out.returncode != 0:
@@ -236,6 +329,7 @@ def main():
     ap.add_argument("--models", default=",".join(DEFAULT_MODELS))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(ROOT, "benches", "compare_ezkl.md"))
+    ap.add_argument("--no-gas", action="store_true", help="skip the EVM verify gas (needs `npm ci --prefix solidity`: anvil, cast, solcjs)")
     a = ap.parse_args()
     ensure_venv()
     if not os.path.exists(ZK):
@@ -265,10 +359,14 @@ def main():
         t = time.perf_counter()
         zk(["verify", "--proof-path", "proof.json", "--settings-path", "settings.json", "--srs-path", "kzg.srs"], zd)
         z_verify = (time.perf_counter() - t) * 1000
+        e_gas = z_gas = None
+        if not a.no_gas:
+            with Anvil() as chain:
+                e_gas, z_gas = ezkl_gas(ed, chain), zk_gas(zd, chain)
         row = {
             "model": name,
-            "ezkl": {"logrows": e["logrows"], "setup": e["setup"], "prove": statistics.median(ep), "verify_ms": e_verify, "bytes": proof_bytes(os.path.join(ed, "proof.json")), "rss": max(er), "err": e["err"]},
-            "zkinfer": {"logrows": z["logrows"], "setup": z["setup"], "prove": statistics.median(zp), "verify_ms": z_verify, "bytes": proof_bytes(os.path.join(zd, "proof.json")), "rss": max(zr), "err": z["err"],
+            "ezkl": {"logrows": e["logrows"], "setup": e["setup"], "prove": statistics.median(ep), "verify_ms": e_verify, "bytes": proof_bytes(os.path.join(ed, "proof.json")), "rss": max(er), "err": e["err"], "gas": e_gas},
+            "zkinfer": {"logrows": z["logrows"], "setup": z["setup"], "prove": statistics.median(zp), "verify_ms": z_verify, "bytes": proof_bytes(os.path.join(zd, "proof.json")), "rss": max(zr), "err": z["err"], "gas": z_gas,
                         "calibration": f"scale {z['scale']}, tolerance {z['tolerance']}, range_bits {z['range_bits']}, table_bits {z['table_bits']}"},
         }
         rows.append(row)
@@ -276,15 +374,17 @@ def main():
     lines = [
         f"zkinfer vs EZKL 23.0.5, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {a.runs} alternating prove runs each (median); `python3 benches/compare_ezkl.py`",
         "",
-        "| model | tool | logrows | setup s | prove s | verify ms | proof bytes | peak RSS MB | max abs err | zkinfer calibration |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| model | tool | logrows | setup s | prove s | verify ms | proof bytes | peak RSS MB | verify gas | max abs err | zkinfer calibration |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         for tool in ["ezkl", "zkinfer"]:
             x = r[tool]
-            lines.append(f"| {r['model']} | {tool} | {x['logrows']} | {x['setup']:.2f} | {x['prove']:.2f} | {x['verify_ms']:.0f} | {x['bytes']} | {x['rss']:.0f} | {x['err']:.2e} | {x.get('calibration', '')} |")
+            gas = f"{x['gas']:,}" if x.get("gas") else "–"
+            lines.append(f"| {r['model']} | {tool} | {x['logrows']} | {x['setup']:.2f} | {x['prove']:.2f} | {x['verify_ms']:.0f} | {x['bytes']} | {x['rss']:.0f} | {gas} | {x['err']:.2e} | {x.get('calibration', '')} |")
         e, z = r["ezkl"], r["zkinfer"]
-        lines.append(f"| {r['model']} | **zkinfer/EZKL** | | {z['setup'] / e['setup']:.2f}× | **{z['prove'] / e['prove']:.2f}×** | {z['verify_ms'] / e['verify_ms']:.2f}× | {z['bytes'] / max(e['bytes'], 1):.2f}× | **{z['rss'] / e['rss']:.2f}×** | {'≤' if z['err'] <= e['err'] else '>'} | |")
+        gas = f"{z['gas'] / e['gas']:.2f}×" if e.get("gas") and z.get("gas") else "–"
+        lines.append(f"| {r['model']} | **zkinfer/EZKL** | | {z['setup'] / e['setup']:.2f}× | **{z['prove'] / e['prove']:.2f}×** | {z['verify_ms'] / e['verify_ms']:.2f}× | {z['bytes'] / max(e['bytes'], 1):.2f}× | **{z['rss'] / e['rss']:.2f}×** | {gas} | {'≤' if z['err'] <= e['err'] else '>'} | |")
     table = "\n".join(lines)
     print(table)
     open(a.out, "w").write(table + "\n")
