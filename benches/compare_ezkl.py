@@ -10,15 +10,18 @@ model, on its first committed sample:
 1. onnxruntime gives the reference output;
 2. EZKL: gen_settings (its defaults: input public, params fixed, output public), calibrate_settings
    (resources), compile, gen_srs, setup, witness, then prove / verify;
-3. zkinfer: gen-settings, calibrate-settings with the largest tolerance whose output error is no
-   larger than EZKL's (1%, 0.3%, 0.1%, … then `--target accuracy --max-scale 16`), compile, gen-srs, setup,
-   witness, then prove / verify;
+3. zkinfer: gen-settings, calibrate-settings (on every committed sample) with the largest
+   tolerance whose output error is no larger than EZKL's, on the first sample and over all
+   samples (1%, 0.3%, 0.1%, … then `--target accuracy --max-scale 16`), compile, gen-srs, setup,
+   witness of the first sample, then prove / verify;
 4. prove runs alternate between the two tools (`--runs` each); each is its own process, timed
    inside it (EZKL: around `ezkl.prove`; zkinfer: the CLI's wall time) with peak RSS from
    /usr/bin/time.
 
 The table (markdown) goes to stdout and `--out` (default benches/compare_ezkl.md): logrows, setup s,
-prove s (median), verify ms, proof bytes, peak RSS of prove, max abs output error vs onnxruntime,
+prove s (median), verify ms, proof bytes, peak RSS of prove, max abs output error vs onnxruntime
+on the proven (first) sample and over every committed sample (EZKL calibrated on the first, as
+its `calibrate_settings` takes one sample here; zkinfer on all of them),
 verify gas, and the ratios zkinfer/EZKL. Verify gas: each tool's generated verifier deployed on a
 local anvil (Osaka) and one `verifyProof` transaction (21,000 base and calldata included); EZKL's
 Solidity from `create_evm_verifier` (its own solc download fails offline after the file is
@@ -126,6 +129,53 @@ def model_files(name, d):
         data = {"input_data": [flat[:n] for flat, n in zip(full["input_data"], sizes)]}
     json.dump(data, open(data_path, "w"))
     return model, data_path, data
+
+
+def all_samples(name, first):
+    """Every committed sample of the model (one input JSON each); mlp256: `first` (the proven
+    one) and seven seeded ones."""
+    if name == "mlp256":
+        import numpy as np
+
+        rng = np.random.default_rng(257)
+        return [first] + [{"input_data": [rng.uniform(0, 1, 64).round(4).tolist()]} for _ in range(7)]
+    full = json.load(open(os.path.join(ROOT, "models", name, "input.json")))
+    n = json.load(open(os.path.join(ROOT, "models", name, "expected.json")))["samples"]
+    return [{"input_data": [flat[i * len(flat) // n:(i + 1) * len(flat) // n] for flat in full["input_data"]]} for i in range(n)]
+
+
+def write_samples(name, base, first):
+    """One input file per sample, and one with all of them (each input's samples concatenated,
+    zkinfer's calibration format); returns (sample paths, all-samples path, sample data)."""
+    samples = all_samples(name, first)
+    paths = []
+    for i, data in enumerate(samples):
+        paths.append(os.path.join(base, f"sample{i}.json"))
+        json.dump(data, open(paths[-1], "w"))
+    every = os.path.join(base, "all_samples.json")
+    json.dump({"input_data": [sum((s["input_data"][k] for s in samples), []) for k in range(len(samples[0]["input_data"]))]}, open(every, "w"))
+    return paths, every, samples
+
+
+def ezkl_error_on_all(ed, paths, refs):
+    """EZKL's max abs output error over every sample (its witness of each)."""
+    import ezkl
+
+    err = 0.0
+    for i, (path, ref) in enumerate(zip(paths, refs)):
+        w = os.path.join(ed, f"witness{i}.json")
+        sync(ezkl.gen_witness(path, os.path.join(ed, "model.compiled"), w))
+        err = max(err, max_err(ref, json.load(open(w))["pretty_elements"]["rescaled_outputs"]))
+    return err
+
+
+def zk_error_on_all(zd, paths, refs):
+    """zkinfer's max abs output error over every sample, with its compiled model in `zd`."""
+    err = 0.0
+    for i, (path, ref) in enumerate(zip(paths, refs)):
+        zk(["gen-witness", "-D", path, "-M", "model.compiled", "-O", f"witness{i}.json"], zd)
+        err = max(err, max_err(ref, json.load(open(os.path.join(zd, f"witness{i}.json")))["rescaled_outputs"]))
+    return err
 
 
 def reference(model, data):
@@ -306,22 +356,23 @@ def zk(args, d):
     return out.stdout
 
 
-def zk_prepare(model, data_path, d, ref, bar):
-    """Calibrate with the largest tolerance whose error is at most `bar`; returns its figures."""
+def zk_prepare(model, data_path, every, paths, refs, d, bar, bar_all):
+    """Calibrate on every sample with the largest tolerance whose error is at most EZKL's, on the
+    proven (first) sample and over all samples; returns its figures (witness.json: sample 0)."""
     for tol in ["0.01", "0.003", "0.001", "0.0003", "0.0001", None]:
         zk(["gen-settings", "-M", model, "-O", "settings.json"], d)
         calib = ["--tolerance", tol] if tol else ["--target", "accuracy", "--max-scale", "16"]
-        zk(["calibrate-settings", "-M", model, "-D", data_path, "--settings-path", "settings.json", *calib], d)
+        zk(["calibrate-settings", "-M", model, "-D", every, "--settings-path", "settings.json", *calib], d)
         zk(["compile-circuit", "-M", model, "-S", "settings.json", "--compiled-circuit", "model.compiled"], d)
         zk(["gen-witness", "-D", data_path, "-M", "model.compiled", "-O", "witness.json"], d)
         outs = json.load(open(os.path.join(d, "witness.json")))["rescaled_outputs"]
-        err = max_err(ref, outs)
-        if err <= bar or tol is None:
+        err, err_all = max_err(refs[0], outs), zk_error_on_all(d, paths, refs)
+        if (err <= bar and err_all <= bar_all) or tol is None:
             break
     ra = json.load(open(os.path.join(d, "model.compiled")))["settings"]["run_args"]
     zk(["gen-srs", "--logrows", str(ra["logrows"]), "--srs-path", "kzg.srs"], d)
     setup_s, _, _ = timed([ZK, "setup", "-M", "model.compiled", "--srs-path", "kzg.srs"], d)
-    return {"logrows": ra["logrows"], "setup": setup_s, "outputs": outs, "tolerance": tol or "accuracy", "scale": ra["input_scale"], "range_bits": ra.get("range_bits", 0), "table_bits": ra.get("table_bits", 0)}
+    return {"logrows": ra["logrows"], "setup": setup_s, "outputs": outs, "err_all": err_all, "tolerance": tol or "accuracy", "scale": ra["input_scale"], "range_bits": ra.get("range_bits", 0), "table_bits": ra.get("table_bits", 0)}
 
 
 def main():
@@ -342,9 +393,12 @@ def main():
         os.makedirs(zd, exist_ok=True)
         model, data_path, data = model_files(name, base)
         ref = reference(model, data)
+        paths, every, samples = write_samples(name, base, data)
+        refs = [reference(model, s) for s in samples]
         e = ezkl_prepare(model, data_path, ed)
         e["err"] = max_err(ref, e["outputs"])
-        z = zk_prepare(model, data_path, zd, ref, e["err"])
+        e["err_all"] = ezkl_error_on_all(ed, paths, refs)
+        z = zk_prepare(model, data_path, every, paths, refs, zd, e["err"], e["err_all"])
         z["err"] = max_err(ref, z["outputs"])
         ep, zp, er, zr = [], [], [], []
         for _ in range(a.runs):
@@ -365,8 +419,8 @@ def main():
                 e_gas, z_gas = ezkl_gas(ed, chain), zk_gas(zd, chain)
         row = {
             "model": name,
-            "ezkl": {"logrows": e["logrows"], "setup": e["setup"], "prove": statistics.median(ep), "verify_ms": e_verify, "bytes": proof_bytes(os.path.join(ed, "proof.json")), "rss": max(er), "err": e["err"], "gas": e_gas},
-            "zkinfer": {"logrows": z["logrows"], "setup": z["setup"], "prove": statistics.median(zp), "verify_ms": z_verify, "bytes": proof_bytes(os.path.join(zd, "proof.json")), "rss": max(zr), "err": z["err"], "gas": z_gas,
+            "ezkl": {"logrows": e["logrows"], "setup": e["setup"], "prove": statistics.median(ep), "verify_ms": e_verify, "bytes": proof_bytes(os.path.join(ed, "proof.json")), "rss": max(er), "err": e["err"], "err_all": e["err_all"], "samples": len(paths), "gas": e_gas},
+            "zkinfer": {"logrows": z["logrows"], "setup": z["setup"], "prove": statistics.median(zp), "verify_ms": z_verify, "bytes": proof_bytes(os.path.join(zd, "proof.json")), "rss": max(zr), "err": z["err"], "err_all": z["err_all"], "samples": len(paths), "gas": z_gas,
                         "calibration": f"scale {z['scale']}, tolerance {z['tolerance']}, range_bits {z['range_bits']}, table_bits {z['table_bits']}"},
         }
         rows.append(row)
@@ -374,17 +428,17 @@ def main():
     lines = [
         f"zkinfer vs EZKL 23.0.5, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {a.runs} alternating prove runs each (median); `python3 benches/compare_ezkl.py`",
         "",
-        "| model | tool | logrows | setup s | prove s | verify ms | proof bytes | peak RSS MB | verify gas | max abs err | zkinfer calibration |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| model | tool | logrows | setup s | prove s | verify ms | proof bytes | peak RSS MB | verify gas | max abs err | err, all samples | zkinfer calibration |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         for tool in ["ezkl", "zkinfer"]:
             x = r[tool]
             gas = f"{x['gas']:,}" if x.get("gas") else "–"
-            lines.append(f"| {r['model']} | {tool} | {x['logrows']} | {x['setup']:.2f} | {x['prove']:.2f} | {x['verify_ms']:.0f} | {x['bytes']} | {x['rss']:.0f} | {gas} | {x['err']:.2e} | {x.get('calibration', '')} |")
+            lines.append(f"| {r['model']} | {tool} | {x['logrows']} | {x['setup']:.2f} | {x['prove']:.2f} | {x['verify_ms']:.0f} | {x['bytes']} | {x['rss']:.0f} | {gas} | {x['err']:.2e} | {x['err_all']:.2e} ({x['samples']}) | {x.get('calibration', '')} |")
         e, z = r["ezkl"], r["zkinfer"]
         gas = f"{z['gas'] / e['gas']:.2f}×" if e.get("gas") and z.get("gas") else "–"
-        lines.append(f"| {r['model']} | **zkinfer/EZKL** | | {z['setup'] / e['setup']:.2f}× | **{z['prove'] / e['prove']:.2f}×** | {z['verify_ms'] / e['verify_ms']:.2f}× | {z['bytes'] / max(e['bytes'], 1):.2f}× | **{z['rss'] / e['rss']:.2f}×** | {gas} | {'≤' if z['err'] <= e['err'] else '>'} | |")
+        lines.append(f"| {r['model']} | **zkinfer/EZKL** | | {z['setup'] / e['setup']:.2f}× | **{z['prove'] / e['prove']:.2f}×** | {z['verify_ms'] / e['verify_ms']:.2f}× | {z['bytes'] / max(e['bytes'], 1):.2f}× | **{z['rss'] / e['rss']:.2f}×** | {gas} | {'≤' if z['err'] <= e['err'] else '>'} | {'≤' if z['err_all'] <= e['err_all'] else '>'} | |")
     table = "\n".join(lines)
     print(table)
     open(a.out, "w").write(table + "\n")
