@@ -248,7 +248,6 @@ impl<'r, 'c> Layout<'r, 'c> {
                 Elem::W(w) => Ok(w.clone()),
             };
         }
-        let mut acc_v = init.value();
         // The constant 0 (for unused `b` lanes) takes a row of its own: before the chain.
         let zero = self.const_cell(Fr::zero())?;
         let mut start = match init {
@@ -261,26 +260,10 @@ impl<'r, 'c> Layout<'r, 'c> {
         };
         // Advice weights use the lanes with a `b` column; fixed weights every lane.
         let width = if fixed_w { cfg.lanes } else { cfg.b.len() };
-        let mut acc = None;
+        let mut acc: Option<Wire> = None;
         for chunk in terms.chunks(width) {
-            let row = self.take_row();
-            self.enable(cfg.q_dot, row)?;
-            match start.take() {
-                Some(k) => self.fixed(cfg.cl, row, k),
-                None => self.fixed(cfg.cr, row, 1),
-            }
-            for (i, (x, w)) in chunk.iter().enumerate() {
-                self.dot_term(row, i, x, w, fixed_w, zero)?;
-                acc_v = match (acc_v, x.value, w.value()) {
-                    (Some(s), Some(a), Some(b)) => Some(exact((s as i128).checked_add(a as i128 * b as i128), "a dot-product accumulator")?),
-                    _ => None,
-                };
-            }
-            // The advice weight of an unused lane is 0.
-            for i in chunk.len()..cfg.b.len() {
-                self.zero_weight(row, i, zero);
-            }
-            acc = Some(self.advice(cfg.o, row, acc_v));
+            let prev = acc.as_ref().map_or(init.value(), |w| w.value);
+            acc = Some(self.dot_row(chunk, start.take(), prev, zero)?);
         }
         Ok(acc.expect("at least one term"))
     }
@@ -290,51 +273,49 @@ impl<'r, 'c> Layout<'r, 'c> {
     /// constant weight in `ck_i` (with `b_i = 0`). Weights of both kinds may be mixed, e.g.
     /// `max(m, x) = m·1 + s·(x − m)` in one row.
     pub fn mac_row(&mut self, terms: &[(Wire, Elem)], k: i64) -> Result<Wire, Error> {
-        let cfg = self.cfg;
-        if terms.len() > cfg.lanes || terms.iter().enumerate().any(|(i, (_, w))| matches!(w, Elem::W(_)) && i >= cfg.b.len()) {
-            return Err(synthesis_error(format!("a {}-term product row needs wire weights on lanes with a b column ({} lanes, {} with b)", terms.len(), cfg.lanes, cfg.b.len())));
+        if terms.len() > self.cfg.lanes {
+            return Err(synthesis_error(format!("a {}-term product row needs as many lanes ({})", terms.len(), self.cfg.lanes)));
         }
         let zero = self.const_cell(Fr::zero())?;
+        self.dot_row(terms, Some(k), Some(k), zero)
+    }
+
+    /// A `dot` row: with `start = Some(k)` it begins a sum at `k` (`cl = k`, `cr = 0`), with
+    /// `None` it continues the previous row's `o` (`cr = 1`), whose value is `prev`. Term `i` sits
+    /// on lane `i`: `x` in `a_i`, a constant weight in `ck_i` (with `b_i = 0` where the lane has a
+    /// `b` column) or a wire weight in `b_i`; unused `b` lanes are 0 (copies of `zero`).
+    fn dot_row(&mut self, terms: &[(Wire, Elem)], start: Option<i64>, prev: Option<i64>, zero: Cell) -> Result<Wire, Error> {
+        let cfg = self.cfg;
         let row = self.take_row();
         self.enable(cfg.q_dot, row)?;
-        self.fixed(cfg.cl, row, k);
-        let mut acc_v = Some(k as i128);
+        match start {
+            Some(k) => self.fixed(cfg.cl, row, k),
+            None => self.fixed(cfg.cr, row, 1),
+        }
+        let mut acc_v = prev;
         for (i, (x, w)) in terms.iter().enumerate() {
-            self.dot_term(row, i, x, w, matches!(w, Elem::K(_)), zero)?;
+            self.copy(cfg.a[i], row, x);
+            match w {
+                Elem::K(k) => {
+                    self.fixed(cfg.ck[i], row, *k);
+                    if i < cfg.b.len() {
+                        self.zero_weight(row, i, zero);
+                    }
+                }
+                Elem::W(wire) if i < cfg.b.len() => {
+                    self.copy(cfg.b[i], row, wire);
+                }
+                Elem::W(_) => return Err(synthesis_error(format!("a wire weight on lane {i}, which has no b column ({} of {} lanes have one)", cfg.b.len(), cfg.lanes))),
+            }
             acc_v = match (acc_v, x.value, w.value()) {
-                (Some(s), Some(a), Some(b)) => s.checked_add(a as i128 * b as i128),
+                (Some(s), Some(a), Some(b)) => Some(exact((s as i128).checked_add(a as i128 * b as i128), "a dot-product accumulator")?),
                 _ => None,
             };
         }
         for i in terms.len()..cfg.b.len() {
             self.zero_weight(row, i, zero);
         }
-        let v = match (acc_v, terms.iter().all(|(x, w)| x.value.is_some() && w.value().is_some())) {
-            (Some(v), true) => Some(exact(Some(v), "a product row")?),
-            (None, true) => return Err(synthesis_error("a product row overflows".into())),
-            _ => None,
-        };
-        Ok(self.advice(cfg.o, row, v))
-    }
-
-    /// Term `x·w` on lane `i` of a `dot` row: `x` in `a_i`, a constant weight in `ck_i` (then
-    /// `b_i = 0` where the lane has a `b` column) or a wire weight in `b_i`.
-    fn dot_term(&mut self, row: usize, i: usize, x: &Wire, w: &Elem, fixed: bool, zero: Cell) -> Result<(), Error> {
-        let cfg = self.cfg;
-        self.copy(cfg.a[i], row, x);
-        match w {
-            Elem::K(k) if fixed => {
-                self.fixed(cfg.ck[i], row, *k);
-                if i < cfg.b.len() {
-                    self.zero_weight(row, i, zero);
-                }
-            }
-            Elem::W(wire) if !fixed && i < cfg.b.len() => {
-                self.copy(cfg.b[i], row, wire);
-            }
-            _ => return Err(synthesis_error(format!("a dot-product term on lane {i} mixes weight kinds or has no b column"))),
-        }
-        Ok(())
+        Ok(self.advice(cfg.o, row, acc_v))
     }
 
     /// `b_i = 0` on `row`, copy-constrained to the cell `zero` of the constant 0.
