@@ -372,7 +372,7 @@ def zk_prepare(model, data_path, every, paths, refs, d, bar, bar_all):
     ra = json.load(open(os.path.join(d, "model.compiled")))["settings"]["run_args"]
     zk(["gen-srs", "--logrows", str(ra["logrows"]), "--srs-path", "kzg.srs"], d)
     setup_s, _, _ = timed([ZK, "setup", "-M", "model.compiled", "--srs-path", "kzg.srs"], d)
-    return {"logrows": ra["logrows"], "setup": setup_s, "outputs": outs, "err_all": err_all, "tolerance": tol or "accuracy", "scale": ra["input_scale"], "range_bits": ra.get("range_bits", 0), "table_bits": ra.get("table_bits", 0)}
+    return {"logrows": ra["logrows"], "setup": setup_s, "outputs": outs, "err_all": err_all, "tolerance": tol or "accuracy", "scale": ra["input_scale"], "range_bits": ra.get("range_bits", 0), "table_bits": ra.get("table_bits", 0), "lanes": ra["num_inner_cols"], "dot_groups": ra.get("dot_groups", 0)}
 
 
 def main():
@@ -421,7 +421,7 @@ def main():
             "model": name,
             "ezkl": {"logrows": e["logrows"], "setup": e["setup"], "prove": statistics.median(ep), "verify_ms": e_verify, "bytes": proof_bytes(os.path.join(ed, "proof.json")), "rss": max(er), "err": e["err"], "err_all": e["err_all"], "samples": len(paths), "gas": e_gas},
             "zkinfer": {"logrows": z["logrows"], "setup": z["setup"], "prove": statistics.median(zp), "verify_ms": z_verify, "bytes": proof_bytes(os.path.join(zd, "proof.json")), "rss": max(zr), "err": z["err"], "err_all": z["err_all"], "samples": len(paths), "gas": z_gas,
-                        "calibration": f"scale {z['scale']}, tolerance {z['tolerance']}, range_bits {z['range_bits']}, table_bits {z['table_bits']}"},
+                        "calibration": f"scale {z['scale']}, tolerance {z['tolerance']}, lanes {z['lanes']}, range_bits {z['range_bits']}, table_bits {z['table_bits']}, dot_groups {z['dot_groups']}"},
         }
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)

@@ -43,7 +43,7 @@ for o, got in enumerate(w["rescaled_outputs"]):
     want = e["outputs"][o][: len(e["outputs"][o]) // e["samples"]]
     err = max([err] + [abs(a - b) for a, b in zip(got, want)])
 ra = json.load(open("model.compiled"))["settings"]["run_args"]
-print(f"{err:.3g}", f"scale={ra['input_scale']},lanes={ra['num_inner_cols']},range_bits={ra.get('range_bits', 0)},table_bits={ra.get('table_bits', 0)}")
+print(f"{err:.3g}", f"scale={ra['input_scale']},lanes={ra['num_inner_cols']},range_bits={ra.get('range_bits', 0)},table_bits={ra.get('table_bits', 0)},dot_groups={ra.get('dot_groups', 0)}")
 PY
 )
 echo "| model | logrows | layout | setup s | prove s | verify ms | proof bytes | peak RSS setup / prove | max abs error |"

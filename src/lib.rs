@@ -110,7 +110,7 @@ pub fn calibrate_settings(model: &Graph, data: &InputData, settings: &Settings, 
 fn layout_cost(s: &Settings) -> f64 {
     let ra = &s.run_args;
     let poseidon = [ra.input_visibility, ra.param_visibility, ra.output_visibility].contains(&Visibility::Hashed);
-    calibrate::prove_cost(ra.logrows, calibrate::advice_columns(ra.num_inner_cols, ra.param_visibility == Visibility::Fixed, poseidon))
+    calibrate::prove_cost(ra.logrows, &calibrate::layout_columns(ra.num_inner_cols, ra.param_visibility == Visibility::Fixed, poseidon, ra.range_bits > 0, ra.dot_groups))
 }
 
 /// [`calibrate_settings`] keeping every output within `tolerance` (a fraction of its largest
@@ -144,12 +144,28 @@ pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Setti
             }
         }
     }
+    // Dot groups (gate `mdot`) for layers whose outputs share their inputs, at the chosen limbs.
+    if s.run_args.param_visibility == Visibility::Fixed {
+        let base = s.clone();
+        for l in lane_counts {
+            for g in calibrate::DOT_GROUPS {
+                let mut t = base.clone();
+                t.run_args.num_inner_cols = l;
+                t.run_args.dot_groups = g;
+                fit_logrows(model, &mut t, 4)?;
+                if (layout_cost(&t), t.num_rows) < (layout_cost(&s), s.num_rows) {
+                    s = t;
+                }
+            }
+        }
+    }
     // One lane when it needs no more rows (log2), or when the circuit stays small anyway: fewer
     // columns make a smaller proof and a cheaper verifier (fewer commitments, ~6,500 EVM gas
     // each), and a prover no slower at the same circuit size.
     if s.run_args.num_inner_cols > 1 {
         let mut one = s.clone();
         one.run_args.num_inner_cols = 1;
+        one.run_args.dot_groups = 0;
         fit_logrows(model, &mut one, 4)?;
         if one.run_args.logrows <= s.run_args.logrows.max(ONE_LANE_LOGROWS) {
             tracing::info!("one lane fits in 2^{} rows: using num_inner_cols 1", one.run_args.logrows);

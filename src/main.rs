@@ -306,6 +306,9 @@ fn run(cli: Cli) -> zkinfer::Result<ExitCode> {
             if ra.table_bits > 0 {
                 limbs += &format!(", function tables of at most 2^{} rows (reduced inputs)", ra.table_bits);
             }
+            if ra.dot_groups > 1 {
+                limbs += &format!(", dot products in groups of {} sharing their inputs", ra.dot_groups);
+            }
             outln!(
                 "calibrated for {target:?} (tolerance {}% of each output's largest magnitude) on {} samples: input_scale {} param_scale {} lookup_range [{}, {}] logrows {} lanes {}{limbs}",
                 rep.tolerance * 100.0, rep.samples, ra.input_scale, ra.param_scale, ra.lookup_range.0, ra.lookup_range.1, ra.logrows, ra.num_inner_cols

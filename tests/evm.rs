@@ -114,6 +114,19 @@ fn two_lane_verifier_accepts_and_rejects() {
     eprintln!("digits_cnn, two lanes: {r:?}");
 }
 
+/// Dot groups (gate `mdot`) and the second limb slot (lookup `table1`) in the embedded EVM: the
+/// generated verifier accepts the proof and rejects tampered proofs and instances.
+#[test]
+fn dot_group_verifier_accepts_and_rejects() {
+    let (c, w) = common::compiled_with_layout("digits_cnn", 4, 3);
+    let p = proven_from(c, w);
+    let mut evm = EmbeddedEvm::default();
+    let d = deploy_verifier(&mut evm, &p.sol).unwrap();
+    let r = acceptance(&mut evm, &d, &p.instances, &p.proof).unwrap();
+    assert!(r.valid.valid, "{r:?}");
+    eprintln!("digits_cnn, 4 lanes, dot groups of 3: {r:?}");
+}
+
 #[test]
 fn unreachable_node_and_bad_key_are_clear_errors() {
     let err = RpcChain::connect("http://127.0.0.1:1", None).err().unwrap();

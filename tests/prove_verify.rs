@@ -134,6 +134,17 @@ fn multi_lane_circuits_prove_and_verify() {
     }
 }
 
+/// Dot groups (gate `mdot`, 3 accumulators on 4 lanes) with the second limb slot: a real proof
+/// of the digits CNN verifies and tampering is rejected.
+#[test]
+fn dot_groups_prove_and_verify() {
+    let (compiled, witness) = common::compiled_with_layout("digits_cnn", 4, 3);
+    assert!(compiled.settings.run_args.range_bits > 0, "limbs expected");
+    let srs = srs(compiled.settings.run_args.logrows);
+    let (pk, vk) = zkinfer::setup(&compiled, &srs).unwrap();
+    prove_and_tamper("digits_cnn (4 lanes, dot groups of 3)", &Run { compiled, witness, pk, vk, srs });
+}
+
 /// The EVM verifier pays one ecMul (6,000 gas) and 64 calldata bytes per commitment: pin the digits
 /// MLP's counts (README, "Circuit") so a new column is a deliberate choice, not a silent cost.
 #[test]

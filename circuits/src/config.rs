@@ -43,11 +43,22 @@
 //!   rounds and only for `j = 0` in partial rounds (`S_j = s_j + c_j` otherwise). Witnessing the
 //!   squares keeps every gate at degree 4.
 //!
+//! * `mdot`   (only in circuits with dot groups, settings `dot_groups = G > 1`) — `G` dot
+//!   products over the **same** inputs at once: for every `g < G`,
+//!   `o_g = cr·o_g[prev] + cl_g + Σ_i a_i·ck_{g,i}` ([`DotGroups`]). A layer with fixed weights
+//!   whose outputs share their inputs (a matrix product's output columns, a convolution's output
+//!   channels at one position) copies each input into a cell once per group of `G` outputs
+//!   instead of once per output: `G` times fewer rows for its products, for `G − 1` advice and
+//!   `(G − 1)·(lanes + 1)` fixed columns.
+//!
 //! * `limb` (only in circuits with limbs, settings `range_bits > 0`) — one step of a limb
-//!   decomposition, most significant limb first: `b_0 = cl·b_0[prev] + a_0 + ck_0`, where
-//!   `a_0` is the limb (looked up in a limb table on the same row), `cl = 2^width` of this limb
-//!   (0 on the first row) and `ck_0 = -offset` on the last row only. Over `n` rows the last
-//!   `b_0` is `Σ l_j·2^(bits below j) − offset`; see [`crate::limbs`].
+//!   decomposition, most significant limb first: `b_0 = cl·b_0[prev] + cr·a_0 + ck_1·a_1 + ck_0`,
+//!   where `a_0` is a limb (looked up in a limb table on the same row), `a_1` an optional second,
+//!   lower limb (looked up by the second lookup argument, weight `ck_1 = 1`, else `ck_1 = 0`),
+//!   `cr = 2^width(a_1)` (1 without a second limb), `cl = 2^(width of the row's limbs)` (0 on
+//!   the first row) and `ck_0 = -offset` on the last row only. Over its rows the last `b_0` is
+//!   `Σ l_j·2^(bits below j) − offset`; see [`crate::limbs`]. One-lane circuits have no second
+//!   slot (no `ck_1·a_1` term).
 //!
 //! One lookup argument (lane 0), switched and tagged by the fixed column `t` naming the table
 //! (`t = 0` on rows without a lookup): `(t, t·a_0, t·o)` must be a row `(tag, in, out)` of the
@@ -55,7 +66,9 @@
 //! tables (see [`crate::tables`]). A disabled row presents all zeros (table row 0); an enabled row
 //! with tag `T ≠ 0` matches a row of table `T` exactly when `(a_0, o)` is one of its pairs (`T` is
 //! invertible). One argument for every table costs three commitments (permuted input, permuted
-//! table, product) instead of three per kind of check, and no selector columns.
+//! table, product) instead of three per kind of check, and no selector columns. Circuits with
+//! limbs and two lanes or more have a second argument, `(t1, t1·a_1, t1·a_1)` against the same
+//! table columns, for the limb gate's second slot (identity tables only).
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, Instance, Selector};
@@ -80,14 +93,35 @@ pub struct ModelConfig {
     /// Poseidon round selectors (full, partial) and the square columns, present when the circuit
     /// hashes something.
     pub q_poseidon: Option<(Selector, Selector, [Column<Advice>; 3])>,
+    /// The `mdot` gate's selector and its accumulators, in circuits with dot groups.
+    pub groups: Option<DotGroups>,
     /// Lookup tag of the row (0: no lookup).
     pub t: Column<Fixed>,
+    /// Lookup tag of lane 1's limb (circuits with limbs and two lanes or more; 0: no lookup).
+    pub t1: Option<Column<Fixed>>,
     /// Table columns `(tag, in, out)`.
     pub table: [Column<Fixed>; 3],
     pub instance: Column<Instance>,
 }
 
+/// The columns of the `mdot` gate (settings `dot_groups = G > 1`): accumulator `g` of `G` lives
+/// in `o[g]` with its start in `cl[g]` and its weights in `ck[g][i]`; index 0 is the circuit's
+/// `o`, `cl` and `ck`, so only `G − 1` advice columns and `(G − 1)·(lanes + 1)` fixed columns are
+/// new.
+#[derive(Clone, Debug)]
+pub struct DotGroups {
+    pub q_mdot: Selector,
+    pub o: Vec<Column<Advice>>,
+    pub cl: Vec<Column<Fixed>>,
+    pub ck: Vec<Vec<Column<Fixed>>>,
+}
+
 impl ModelConfig {
+    /// Accumulators per `mdot` row (1 without dot groups).
+    pub fn groups(&self) -> usize {
+        self.groups.as_ref().map_or(1, |g| g.o.len())
+    }
+
     pub fn configure(meta: &mut ConstraintSystem<Fr>, lanes: usize, poseidon: bool) -> ModelConfig {
         Self::configure_with(meta, lanes, poseidon, false)
     }
@@ -99,12 +133,18 @@ impl ModelConfig {
 
     /// The configuration of a model circuit with these parameters.
     pub fn configure_params(meta: &mut ConstraintSystem<Fr>, p: &crate::model::CircuitParams) -> ModelConfig {
-        Self::configure_lanes(meta, p.lanes, p.weight_lanes(), p.poseidon, p.range_bits > 0)
+        Self::configure_full(meta, p.lanes, p.weight_lanes(), p.dot_groups.max(1), p.poseidon, p.range_bits > 0)
+    }
+
+    /// [`ModelConfig::configure_full`] without dot groups.
+    pub fn configure_lanes(meta: &mut ConstraintSystem<Fr>, lanes: usize, weight_lanes: usize, poseidon: bool, limbs: bool) -> ModelConfig {
+        Self::configure_full(meta, lanes, weight_lanes, 1, poseidon, limbs)
     }
 
     /// [`ModelConfig::configure_with`] with advice weight columns `b` on the first
-    /// `weight_lanes` lanes only (at least 1, at most `lanes`).
-    pub fn configure_lanes(meta: &mut ConstraintSystem<Fr>, lanes: usize, weight_lanes: usize, poseidon: bool, limbs: bool) -> ModelConfig {
+    /// `weight_lanes` lanes only (at least 1, at most `lanes`), and the `mdot` gate with `groups`
+    /// accumulators when `groups > 1`.
+    pub fn configure_full(meta: &mut ConstraintSystem<Fr>, lanes: usize, weight_lanes: usize, groups: usize, poseidon: bool, limbs: bool) -> ModelConfig {
         let lanes = lanes.max(1);
         let weight_lanes = weight_lanes.clamp(1, lanes);
         let adv = |meta: &mut ConstraintSystem<Fr>| {
@@ -212,9 +252,55 @@ impl ModelConfig {
                 let q = m.query_selector(q_limb);
                 let (z, z_prev, limb) = (m.query_advice(b[0], Rotation::cur()), m.query_advice(b[0], Rotation::prev()), m.query_advice(a[0], Rotation::cur()));
                 let (shift, k) = (m.query_fixed(cl, Rotation::cur()), m.query_fixed(ck[0], Rotation::cur()));
-                vec![q * (z - shift * z_prev - limb - k)]
+                let weight = m.query_fixed(cr, Rotation::cur());
+                // The second slot (lane 1, weight `ck_1`) where there is one.
+                let low = match a.get(1) {
+                    Some(&a1) => m.query_fixed(ck[1], Rotation::cur()) * m.query_advice(a1, Rotation::cur()),
+                    None => Expression::Constant(Fr::zero()),
+                };
+                vec![q * (z - shift * z_prev - weight * limb - low - k)]
             });
             q_limb
+        });
+        // Configured last, so circuits without dot groups keep their constraint system.
+        let groups = (groups > 1).then(|| {
+            let q_mdot = meta.selector();
+            let mut go = vec![o];
+            let mut gcl = vec![cl];
+            let mut gck = vec![ck.clone()];
+            for _ in 1..groups {
+                go.push(adv(meta));
+                gcl.push(meta.fixed_column());
+                gck.push((0..lanes).map(|_| meta.fixed_column()).collect());
+            }
+            meta.create_gate("mdot", |m| {
+                let q = m.query_selector(q_mdot);
+                let cont = m.query_fixed(cr, Rotation::cur());
+                let x: Vec<_> = a.iter().map(|&c| m.query_advice(c, Rotation::cur())).collect();
+                (0..groups)
+                    .map(|g| {
+                        let cur = m.query_advice(go[g], Rotation::cur());
+                        let prev = m.query_advice(go[g], Rotation::prev());
+                        let mut sum = m.query_fixed(gcl[g], Rotation::cur());
+                        for (i, xi) in x.iter().enumerate() {
+                            sum = sum + xi.clone() * m.query_fixed(gck[g][i], Rotation::cur());
+                        }
+                        q.clone() * (cur - cont.clone() * prev - sum)
+                    })
+                    .collect::<Vec<_>>()
+            });
+            DotGroups { q_mdot, o: go, cl: gcl, ck: gck }
+        });
+        // The limb gate's second slot: lane 1's limb looked up in an identity table tagged by `t1`.
+        let t1 = (limbs && lanes >= 2).then(|| {
+            let t1 = meta.fixed_column();
+            meta.lookup_any("table1", |m| {
+                let tag = m.query_fixed(t1, Rotation::cur());
+                let x = m.query_advice(a[1], Rotation::cur());
+                let [tt, ti, to] = table.map(|c| m.query_fixed(c, Rotation::cur()));
+                vec![(tag.clone(), tt), (tag.clone() * x.clone(), ti), (tag * x, to)]
+            });
+            t1
         });
         meta.lookup_any("table", |m| {
             let tag = m.query_fixed(t, Rotation::cur());
@@ -237,7 +323,9 @@ impl ModelConfig {
             q_public,
             q_limb,
             q_poseidon,
+            groups,
             t,
+            t1,
             table,
             instance,
         }

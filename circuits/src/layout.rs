@@ -457,6 +457,15 @@ impl<'r, 'c> Layout<'r, 'c> {
         (self.advice(cfg.a[0], row, v), o)
     }
 
+    /// `v` in lane 1's `a_1`, looked up in identity table `tag` by the second lookup argument
+    /// (circuits with limbs and two lanes or more).
+    pub(crate) fn table_row1(&mut self, row: usize, tag: u64, v: Option<i64>) -> Result<Wire, Error> {
+        let cfg = self.cfg;
+        let t1 = cfg.t1.ok_or_else(|| synthesis_error("a second limb slot in a circuit without one".into()))?;
+        self.fixed(t1, row, tag as i64);
+        Ok(self.advice(cfg.a[1], row, v))
+    }
+
     /// Start a new set of recorded lookup-range values (no-op unless recording, see
     /// [`Layout::looked_up`]).
     pub fn start_section(&mut self) {

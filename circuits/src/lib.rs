@@ -8,6 +8,7 @@
 pub mod config;
 pub mod field;
 pub mod fuse;
+pub mod groups;
 pub mod instances;
 pub mod layout;
 pub mod limbs;

@@ -73,24 +73,49 @@ fn split(u: Option<i64>, widths: &[u32]) -> Vec<Option<i64>> {
 }
 
 impl Layout<'_, '_> {
-    /// Rows of the `limb` gate: row `j` holds `l_j` in `a_0` (looked up in its table) and the
-    /// running sum `z_j = 2^(w_j)·z_{j-1} + l_j + add_j` in `b_0` (`z_{-1} = 0`: the first row has
-    /// `cl = 0`).
+    /// Rows of the `limb` gate for the limbs `rows` (most significant first). A limb whose running
+    /// sum is not read (no constant added after it, not the last) shares its row with the next
+    /// limb when the circuit has a second slot and that limb is in an identity table: `a_0` the
+    /// higher limb `h` (with its table pair in `o`), `a_1` the lower `l` of `w_l` bits, and
+    /// `z = 2^(w_h + w_l)·z_prev + 2^(w_l)·h + l + add` (`cr = 2^(w_l)`, `ck_1 = 1`); a limb alone
+    /// has `z = 2^(w)·z_prev + l + add` (`cr = 1`, `ck_1 = 0`). The first row has `cl = 0`
+    /// (`z_{-1} = 0`). Returns per limb its pair and the running sum of its row (the sum after
+    /// the limb when it ends its row, as every limb whose sum is read does).
     fn limb_rows(&mut self, rows: &[LimbRow]) -> Result<Vec<LimbCells>, Error> {
         let cfg = self.cfg;
         let q_limb = cfg.q_limb.ok_or_else(|| synthesis_error("a limb decomposition in a circuit without limbs".into()))?;
+        let pairs = cfg.t1.is_some();
         let mut z: Option<i128> = Some(0);
         let mut out = Vec::with_capacity(rows.len());
-        for (j, r) in rows.iter().enumerate() {
+        let mut j = 0;
+        while j < rows.len() {
+            let r = &rows[j];
+            let low = rows.get(j + 1).filter(|n| pairs && r.add == 0 && self.tables.is_identity(n.tag));
             let row = self.take_row();
             self.enable(q_limb, row)?;
             let (_, pair) = self.table_row(row, r.tag, r.limb);
+            let (width, add) = match low {
+                Some(n) => (r.width + n.width, n.add),
+                None => (r.width, r.add),
+            };
             if j > 0 {
-                self.fixed(cfg.cl, row, 1i64 << r.width);
+                self.fixed(cfg.cl, row, 1i64 << width);
             }
-            self.fixed(cfg.ck[0], row, r.add);
-            z = match (z, r.limb) {
-                (Some(z), Some(l)) => Some((z << r.width) + l as i128 + r.add as i128),
+            self.fixed(cfg.ck[0], row, add);
+            let low_wire = match low {
+                Some(n) => {
+                    self.fixed(cfg.cr, row, 1i64 << n.width);
+                    self.fixed(cfg.ck[1], row, 1);
+                    Some(self.table_row1(row, n.tag, n.limb)?)
+                }
+                None => {
+                    self.fixed(cfg.cr, row, 1);
+                    None
+                }
+            };
+            z = match (z, r.limb, low.map(|n| n.limb)) {
+                (Some(z), Some(h), None) => Some((z << width) + h as i128 + add as i128),
+                (Some(z), Some(h), Some(Some(l))) => Some((z << width) + ((h as i128) << low.expect("paired").width) + l as i128 + add as i128),
                 _ => None,
             };
             let zv = match z {
@@ -98,7 +123,12 @@ impl Layout<'_, '_> {
                 None => None,
             };
             let sum = self.advice(cfg.b[0], row, zv);
-            out.push(LimbCells { pair, sum });
+            out.push(LimbCells { pair, sum: sum.clone() });
+            if let Some(l) = low_wire {
+                out.push(LimbCells { pair: l, sum });
+                j += 1;
+            }
+            j += 1;
         }
         Ok(out)
     }
@@ -286,7 +316,8 @@ mod row_counts {
     use halo2_proofs::plonk::ConstraintSystem;
 
     /// Rows each layout takes with a 17-bit signed range and 9-bit limbs (LeNet at scale 13), 8
-    /// lanes: the cost model the calibrator's estimate follows.
+    /// lanes, so two limbs share a row (the second slot): the cost model the calibrator's
+    /// estimate follows.
     #[test]
     fn rows_per_element() {
         let mut meta = ConstraintSystem::<Fr>::default();
@@ -299,15 +330,16 @@ mod row_counts {
             f(&mut lay);
             lay.row - start
         };
-        // Signed range check: [8, 9].
-        assert_eq!(rows(&mut |l| l.range_check(&x[1]).unwrap()), 2);
+        // Signed range check: limbs [8, 9] on one row.
+        assert_eq!(rows(&mut |l| l.range_check(&x[1]).unwrap()), 1);
         // ReLU: the range check and one product row.
-        assert_eq!(rows(&mut |l| drop(l.lookup(&x[1], &FnKind::Relu).unwrap())), 3);
-        // Rescale by 2^13 with its ReLU: q's limbs [8, 9], the remainder's [4, 9], the product.
-        assert_eq!(rows(&mut |l| drop(l.div_relu(&x[0], 1 << 13).unwrap())), 5);
-        assert_eq!(rows(&mut |l| drop(l.div(&x[0], 1 << 13).unwrap())), 4);
+        assert_eq!(rows(&mut |l| drop(l.lookup(&x[1], &FnKind::Relu).unwrap())), 2);
+        // Rescale by 2^13 with its ReLU: q's limbs [8, 9] on one row, the remainder's [4, 9] on
+        // the next, the product.
+        assert_eq!(rows(&mut |l| drop(l.div_relu(&x[0], 1 << 13).unwrap())), 3);
+        assert_eq!(rows(&mut |l| drop(l.div(&x[0], 1 << 13).unwrap())), 2);
         // Max: the difference, its limbs, the select row.
-        assert_eq!(rows(&mut |l| drop(l.max_limbs(&x[1], &x[2]).unwrap())), 4);
+        assert_eq!(rows(&mut |l| drop(l.max_limbs(&x[1], &x[2]).unwrap())), 3);
         // A dot product of 25 fixed terms from a constant start: ceil(25 / 8) rows.
         let terms: Vec<_> = (0..25).map(|i| (x[i % 3].clone(), Elem::K(i as i64 - 12))).collect();
         assert_eq!(rows(&mut |l| drop(l.dot(&terms, &Elem::K(3)).unwrap())), 4);

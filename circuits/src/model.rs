@@ -44,6 +44,9 @@ pub struct CircuitParams {
     /// one term per output ([`weight_lanes_for`]) carry `b` on lane 0 only.
     #[serde(default, skip_serializing_if = "is_zero_usize")]
     pub advice_weight_lanes: usize,
+    /// Accumulators of the `mdot` gate ([`crate::config::DotGroups`]); 0 or 1: no such gate.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub dot_groups: usize,
 }
 
 impl CircuitParams {
@@ -160,6 +163,8 @@ pub struct ModelCircuit {
     pub lanes: usize,
     /// Limb width of range checks (settings `range_bits`; 0: none).
     pub range_bits: u32,
+    /// Accumulators per `mdot` row (settings `dot_groups`; 0 or 1: none).
+    pub dot_groups: usize,
     /// Quantized model inputs (absent for key generation).
     pub inputs: Option<Vec<ArrayD<i64>>>,
     /// The binding public input (request / operator binding; 0 by default).
@@ -169,11 +174,17 @@ pub struct ModelCircuit {
 impl ModelCircuit {
     pub fn new(graph: Arc<QGraph>, vis: Visibilities, lanes: usize) -> Result<Self, CircuitError> {
         crate::check_supported(&graph, &vis)?;
-        Ok(ModelCircuit { graph, vis, lanes: lanes.max(1), range_bits: 0, inputs: None, binding: Fr::zero() })
+        Ok(ModelCircuit { graph, vis, lanes: lanes.max(1), range_bits: 0, dot_groups: 0, inputs: None, binding: Fr::zero() })
     }
     /// Decompose range checks over limbs of `k` bits (0: one table over the lookup range).
     pub fn with_range_bits(mut self, k: u32) -> Self {
         self.range_bits = k;
+        self
+    }
+    /// Lay fixed-weight dot products that share their inputs `g` at a time (gate `mdot`; 0 or
+    /// 1: one at a time).
+    pub fn with_dot_groups(mut self, g: usize) -> Self {
+        self.dot_groups = if g > 1 { g } else { 0 };
         self
     }
     pub fn with_witness(mut self, inputs: Vec<ArrayD<i64>>, binding: Fr) -> Self {
@@ -187,7 +198,7 @@ impl ModelCircuit {
     pub fn circuit_params(&self) -> CircuitParams {
         let hashed = [self.vis.input, self.vis.param, self.vis.output].contains(&Visibility::Hashed);
         let w = weight_lanes_for(&self.graph, &self.vis, self.lanes);
-        CircuitParams { lanes: self.lanes, poseidon: hashed, range_bits: self.range_bits, advice_weight_lanes: if w == self.lanes { 0 } else { w } }
+        CircuitParams { lanes: self.lanes, poseidon: hashed, range_bits: self.range_bits, advice_weight_lanes: if w == self.lanes { 0 } else { w }, dot_groups: self.dot_groups }
     }
 }
 
@@ -524,8 +535,14 @@ fn lookup_map(ctx: &mut Ctx, a: &ArrayD<Elem>, f: &FnKind) -> Result<ArrayD<Elem
 fn dots(ctx: &mut Ctx, left: &ArrayD<Elem>, right: &ArrayD<Elem>, out: &ArrayD<Sym>, init: impl Fn(usize) -> Elem) -> Result<ArrayD<Elem>, Error> {
     let l: Vec<&Elem> = left.iter().collect();
     let r: Vec<&Elem> = right.iter().collect();
-    let mut res = Vec::with_capacity(out.len());
+    let mut res: Vec<Option<Wire>> = vec![None; out.len()];
+    if ctx.lay.cfg.groups() > 1 {
+        grouped_dots(ctx, &l, &r, out, &init, &mut res)?;
+    }
     for (i, s) in out.iter().enumerate() {
+        if res[i].is_some() {
+            continue;
+        }
         let mut terms = Vec::new();
         if let Sym::Terms(v) = s {
             for &(x, w) in v {
@@ -545,9 +562,36 @@ fn dots(ctx: &mut Ctx, left: &ArrayD<Elem>, right: &ArrayD<Elem>, out: &ArrayD<S
                 }
             }
         }
-        res.push(Elem::W(ctx.lay.dot(&terms, &init(i))?));
+        res[i] = Some(ctx.lay.dot(&terms, &init(i))?);
     }
+    let res = res.into_iter().map(|w| Elem::W(w.expect("every output laid out"))).collect();
     Ok(ArrayD::from_shape_vec(out.raw_dim(), res).expect("sizes agree"))
+}
+
+/// The outputs of [`dots`] with constant weights and start whose terms read the same inputs,
+/// `G` at a time on `mdot` rows ([`crate::groups`]); the others are left to `dot`.
+fn grouped_dots(ctx: &mut Ctx, l: &[&Elem], r: &[&Elem], out: &ArrayD<Sym>, init: &impl Fn(usize) -> Elem, res: &mut [Option<Wire>]) -> Result<(), Error> {
+    let (keys, weights): (Vec<_>, Vec<_>) = out
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match (s, init(i)) {
+            (Sym::Terms(v), Elem::K(_)) => crate::groups::shared_key(v, l, r).map_or((None, None), |(k, w)| (Some(k), Some(w))),
+            _ => (None, None),
+        })
+        .unzip();
+    for group in crate::groups::share_groups(&keys, ctx.lay.cfg.groups()) {
+        let key = keys[group[0]].as_ref().expect("grouped outputs have keys");
+        let mut xs = Vec::with_capacity(key.len());
+        for &(right_side, j) in key {
+            xs.push(ctx.wire(if right_side { r[j] } else { l[j] })?);
+        }
+        let ws: Vec<Vec<i64>> = group.iter().map(|&i| weights[i].clone().expect("grouped outputs have weights")).collect();
+        let inits: Vec<i64> = group.iter().map(|&i| init(i).value().expect("constant start")).collect();
+        for (i, w) in group.iter().zip(ctx.lay.mdot(&xs, &ws, &inits)?) {
+            res[*i] = Some(w);
+        }
+    }
+    Ok(())
 }
 
 fn sums(ctx: &mut Ctx, x: &ArrayD<Elem>, groups: &[Vec<usize>]) -> Result<Vec<Wire>, Error> {

@@ -120,6 +120,11 @@ impl Tables {
         }
         self.tag(Table::TopLimb { bits })
     }
+    /// Whether table `tag` is an identity table (a range: `in = out`), which the second limb
+    /// slot can use.
+    pub fn is_identity(&self, tag: u64) -> bool {
+        matches!(self.tables.get((tag as usize).wrapping_sub(1)), Some(Table::Range { .. }))
+    }
     fn tag(&mut self, t: Table) -> u64 {
         let i = match self.tables.iter().position(|u| *u == t) {
             Some(i) => i,

@@ -35,6 +35,9 @@ enum Case {
     Relu3 { x: i64 },
     /// `max(m, x)` in one `dot` row from the sign bit of `x − m` (two lanes).
     Max { m: i64, x: i64 },
+    /// A signed range check on two lanes: limbs [1, 4] on row 0 (the 4-bit one in lane 1's
+    /// slot), [4] on row 1.
+    Range2 { x: i64 },
 }
 
 impl Case {
@@ -90,7 +93,7 @@ impl<const L: usize> Circuit<Fr> for T<L> {
                 lay.constant_wire(0)?;
                 let ins = |lay: &mut Layout, v: &[i64]| lay.witnesses(&v.iter().map(|&x| Some(x)).collect::<Vec<_>>());
                 let (input_row, start) = match self.case {
-                    Case::Range { x } => {
+                    Case::Range { x } | Case::Range2 { x } => {
                         let w = ins(&mut lay, &[x]).remove(0);
                         let start = lay.row;
                         lay.range_check(&w)?;
@@ -147,6 +150,7 @@ impl<const L: usize> Circuit<Fr> for T<L> {
                     match c {
                         'a' => cfg.a[0],
                         'b' => cfg.b[0],
+                        '1' => cfg.a[1],
                         _ => cfg.o,
                     }
                 };
@@ -174,7 +178,7 @@ impl<const L: usize> Circuit<Fr> for T<L> {
 
 fn run(case: Case, input: Option<i64>, edits: Vec<Edit>) -> Result<(), String> {
     let res = match case {
-        Case::Max { .. } => MockProver::run(8, &T::<2> { case, input, edits }, vec![vec![]]),
+        Case::Max { .. } | Case::Range2 { .. } => MockProver::run(8, &T::<2> { case, input, edits }, vec![vec![]]),
         _ => MockProver::run(8, &T::<1> { case, input, edits }, vec![vec![]]),
     };
     res.map_err(|e| format!("synthesis: {e:?}"))?.verify().map_err(|e| format!("{e:?}"))
@@ -331,15 +335,32 @@ fn top_limb_table_pairs_the_limb_with_the_sign() {
 
 #[test]
 fn max_row_selects_by_the_sign_of_the_difference() {
-    // Rows: 0 the difference d = x − m (arith), 1..4 d's signed limbs [1, 4, 4], 4 the select
-    // row o = s·d + m·1.
+    // Rows: 0 the difference d = x − m (arith), 1..3 d's signed limbs [1, 4, 4] (two lanes: the
+    // top two share row 1, the second in lane 1's slot), 3 the select row o = s·d + m·1.
     for (m, x) in [(5, 9), (9, 5), (-3, -3), (LO / 2, HI / 2), (HI / 2, LO / 2 + 1)] {
         run(Case::Max { m, x }, None, vec![]).unwrap_or_else(|e| panic!("max({m}, {x}): {e}"));
     }
     // max(5, 9) claimed 5.
-    fails_with(Case::Max { m: 5, x: 9 }, None, vec![('o', 4, 5)], "dot", None);
+    fails_with(Case::Max { m: 5, x: 9 }, None, vec![('o', 3, 5)], "dot", None);
     // max(9, 5) claimed 5 by a set sign bit: d = -4, -4 + 256 = 252 has no top bit.
-    fails_with(Case::Max { m: 9, x: 5 }, None, vec![('a', 1, 1), ('o', 1, 1), ('a', 4, 1), ('o', 4, 5)], "limb", None);
+    fails_with(Case::Max { m: 9, x: 5 }, None, vec![('a', 1, 1), ('o', 1, 1), ('a', 3, 1), ('o', 3, 5)], "limb", None);
     // A difference outside the lookup range has no decomposition.
     assert!(run(Case::Max { m: LO, x: HI }, None, vec![]).unwrap_err().contains("synthesis"));
+}
+
+#[test]
+fn second_limb_slot_is_looked_up_and_recomposed() {
+    // 100 + 256 = 356 = 1·256 + 6·16 + 4: row 0 holds (a_0, a_1) = (1, 6) with running sum
+    // 2^4·1 + 6 = 22, row 1 the limb 4 with sum 16·22 + 4 − 256 = 100.
+    for x in [LO, -1, 0, 1, 100, HI] {
+        run(Case::Range2 { x }, None, vec![]).unwrap();
+    }
+    // Lane 1's limb 22 (out of [0, 16)) with the top limb 0 keeps every sum (0·16 + 22 = 22):
+    // only lane 1's lookup fails.
+    fails_with(Case::Range2 { x: 100 }, None, vec![('a', 0, 0), ('o', 0, 0), ('1', 0, 22)], "Lookup", Some("\"limb\""));
+    // An in-table lane-1 limb that does not add up fails the limb gate.
+    fails_with(Case::Range2 { x: 100 }, None, vec![('1', 0, 7)], "limb", None);
+    // 256 = HI + 1 needs 512 = 1·256 + 15·16 + 16: a last limb of 16, outside its table.
+    let edits = vec![('a', 0, 1), ('o', 0, 1), ('1', 0, 15), ('b', 0, 31), ('a', 1, 16), ('o', 1, 16), ('b', 1, 256)];
+    fails_with(Case::Range2 { x: 255 }, Some(256), edits, "Lookup", Some("\"limb\""));
 }

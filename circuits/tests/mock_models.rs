@@ -30,9 +30,14 @@ fn check_with(name: &str, vis: Visibilities, range_bits: u32) -> Result<(), Stri
     check_full(name, vis, range_bits, None)
 }
 
-/// [`check_with`], with function tables of at most `2^table_bits` rows when set (the calibrated
-/// settings' otherwise).
+/// [`check_full`] with `lanes` lanes and `groups` accumulators per `mdot` row.
 fn check_full(name: &str, vis: Visibilities, range_bits: u32, table_bits: Option<u32>) -> Result<(), String> {
+    check_layout(name, vis, range_bits, table_bits, 2, 0)
+}
+
+/// [`check_with`], with function tables of at most `2^table_bits` rows when set (the calibrated
+/// settings' otherwise), `lanes` lanes and dot groups of `groups`.
+fn check_layout(name: &str, vis: Visibilities, range_bits: u32, table_bits: Option<u32>, lanes: usize, groups: usize) -> Result<(), String> {
     let dir = models().join(name);
     let g = zkinfer_onnx::load(dir.join("model.onnx")).unwrap();
     let samples = InputData::load(dir.join("input.json")).unwrap().samples(&g).unwrap();
@@ -46,7 +51,7 @@ fn check_full(name: &str, vis: Visibilities, range_bits: u32, table_bits: Option
         let reduced = q.nodes.iter().filter(|n| matches!(n.op, QOp::Lookup { reduce: Some(_), .. } | QOp::Softmax { reduce: Some(_), .. })).count();
         assert!(reduced > 0, "{name}: no lookup reduced at table_bits {table_bits:?}");
     }
-    let circuit = ModelCircuit::new(q.clone(), vis, 2).map_err(|e| e.to_string())?.with_range_bits(range_bits);
+    let circuit = ModelCircuit::new(q.clone(), vis, lanes).map_err(|e| e.to_string())?.with_range_bits(range_bits).with_dot_groups(groups);
     let qi = exec::quantize_inputs(&q, &samples[0]).unwrap();
     let ex = exec::run(&q, &qi, RangeMode::Enforce).unwrap();
     let binding = Fr::from(42);
@@ -65,7 +70,7 @@ fn check_full(name: &str, vis: Visibilities, range_bits: u32, table_bits: Option
     let mut bad = inst;
     bad[il.binding] += Fr::one();
     assert!(MockProver::run(k, &c, vec![bad]).unwrap().verify().is_err(), "{name}: tampered binding accepted");
-    eprintln!("{name}: k = {k} ok (range_bits {range_bits})");
+    eprintln!("{name}: k = {k} ok (range_bits {range_bits}, lanes {lanes}, dot groups {groups})");
     Ok(())
 }
 
@@ -92,6 +97,18 @@ fn committed_models_satisfy_the_circuit_with_limbs() {
     }
     use Visibility::*;
     check_with("digits_mlp", Visibilities { input: Hashed, param: Hashed, output: Hashed }, 6).unwrap();
+}
+
+/// Dot groups (gate `mdot`): every committed model with matrix products or convolutions, with 3
+/// accumulators per row (so groups are full, partial and absent) on 2 and 4 lanes, with limbs.
+#[test]
+fn committed_models_satisfy_the_circuit_with_dot_groups() {
+    for name in ["digits_mlp", "digits_cnn", "convnet_bn", "ops_conv", "ops_linear", "ops_legacy", "ops_pool"] {
+        check_layout(name, FIXED, 6, None, 2, 3).unwrap();
+    }
+    check_layout("digits_cnn", FIXED, 0, None, 4, 3).unwrap();
+    use Visibility::*;
+    check_layout("digits_mlp", Visibilities { input: Hashed, param: Hashed, output: Hashed }, 6, None, 2, 3).unwrap();
 }
 
 /// Reduced function lookups (settings `table_bits`): every committed model with activations or

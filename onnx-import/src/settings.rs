@@ -74,6 +74,12 @@ pub struct RunArgs {
     /// it where it pays, with limbs (`range_bits`) so that no table grows with precision.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub table_bits: u32,
+    /// Dot products with fixed weights that read the same inputs (a matrix product's output
+    /// columns, a convolution's output channels) laid out `dot_groups` at a time, each input
+    /// copied once per group (gate `mdot`): 0 or 1 lays them one at a time; 2..=16 trades `G − 1`
+    /// advice and `(G − 1)·(num_inner_cols + 1)` fixed columns for `G` times fewer product rows.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dot_groups: u32,
 }
 
 fn is_zero(v: &u32) -> bool {
@@ -94,6 +100,7 @@ impl Default for RunArgs {
             output_visibility: Visibility::Public,
             range_bits: 0,
             table_bits: 0,
+            dot_groups: 0,
         }
     }
 }
@@ -118,6 +125,9 @@ impl RunArgs {
         }
         if self.range_bits != 0 && !(6..=20).contains(&self.range_bits) {
             return bad(format!("range_bits {} must be 0 (no limbs) or between 6 and 20", self.range_bits));
+        }
+        if self.dot_groups > 16 {
+            return bad(format!("dot_groups {} must be at most 16 (0 or 1: no groups)", self.dot_groups));
         }
         if self.table_bits != 0 && !(6..=24).contains(&self.table_bits) {
             return bad(format!("table_bits {} must be 0 (tables span the lookup range) or between 6 and 24", self.table_bits));

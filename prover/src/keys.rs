@@ -25,9 +25,10 @@ const MAGIC: &[u8; 8] = b"ZKINFER\0";
 /// argument, `public` gate and one output column; 4: the header is the [`Statement`] the model
 /// commitment binds; 5: advice weight columns on lane 0 only for fixed weights, Rescale → Relu
 /// fused, reduced function lookups; 6: `dot` rows start from `cl` or continue `cr·acc_prev`,
-/// top-limb tables, rescales as one decomposition): a key of another format is refused by version, not by a failure deep in
+/// top-limb tables, rescales as one decomposition; 7: the limb gate's second slot and lookup
+/// `table1`, gate `mdot`): a key of another format is refused by version, not by a failure deep in
 /// proving or, worse, a verifier reading an unbound header.
-const KEY_VERSION: u32 = 6;
+const KEY_VERSION: u32 = 7;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KeyHeader {
@@ -41,7 +42,7 @@ pub struct KeyHeader {
 pub fn circuit_for(c: &CompiledModel) -> Result<ModelCircuit> {
     let ra = &c.settings.run_args;
     let vis = Visibilities { input: ra.input_visibility, param: ra.param_visibility, output: ra.output_visibility };
-    Ok(ModelCircuit::new(Arc::new(c.graph.clone()), vis, ra.num_inner_cols)?.with_range_bits(ra.range_bits))
+    Ok(ModelCircuit::new(Arc::new(c.graph.clone()), vis, ra.num_inner_cols)?.with_range_bits(ra.range_bits).with_dot_groups(ra.dot_groups as usize))
 }
 
 /// keccak256 over the compiled graph and circuit options.

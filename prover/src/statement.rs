@@ -27,7 +27,8 @@
 //! u32 len ‖ u8 packed` (roles: input 0, input hash 1, param 2, params hash 3, output 4, output
 //! hash 5, binding 6) `‖ u8 has_params_hash ‖ [32-byte params hash]`, and for circuits with
 //! limbs (settings `range_bits = k > 0`) `‖ "limbs" ‖ u32 k`, and for circuits with advice
-//! weight columns on fewer lanes than `lanes` (`advice_weight_lanes = w > 0`) `‖ "wlanes" ‖ u32 w`.
+//! weight columns on fewer lanes than `lanes` (`advice_weight_lanes = w > 0`) `‖ "wlanes" ‖ u32 w`,
+//! and for circuits with dot groups (settings `dot_groups = G > 1`) `‖ "groups" ‖ u32 G`.
 
 use crate::error::{ProverError, Result};
 use crate::VerifyingKey;
@@ -139,6 +140,11 @@ impl Statement {
             b.extend_from_slice(b"wlanes");
             u32be(&mut b, self.circuit.advice_weight_lanes);
         }
+        // Circuits with dot groups append their accumulator count (absent without).
+        if self.circuit.dot_groups > 1 {
+            b.extend_from_slice(b"groups");
+            u32be(&mut b, self.circuit.dot_groups);
+        }
         b
     }
 
@@ -159,7 +165,7 @@ impl Statement {
             return Err(bad("only params can be fixed".into()));
         }
         let hashed = [v.input, v.param, v.output].contains(&Visibility::Hashed);
-        if self.circuit.poseidon != hashed || self.circuit.lanes == 0 || (self.circuit.range_bits != 0 && !(6..=20).contains(&self.circuit.range_bits)) || self.circuit.advice_weight_lanes >= self.circuit.lanes.max(1) && self.circuit.advice_weight_lanes != 0 {
+        if self.circuit.poseidon != hashed || self.circuit.lanes == 0 || (self.circuit.range_bits != 0 && !(6..=20).contains(&self.circuit.range_bits)) || self.circuit.advice_weight_lanes >= self.circuit.lanes.max(1) && self.circuit.advice_weight_lanes != 0 || self.circuit.dot_groups == 1 || self.circuit.dot_groups > 16 {
             return Err(bad(format!("circuit parameters {:?} do not match the visibilities", self.circuit)));
         }
         for s in &p.segments {

@@ -18,19 +18,26 @@ pub fn compiled_with_witness(name: &str, ra: RunArgs) -> (CompiledModel, Witness
 /// As [`compiled_with_witness`], then forced to `lanes` lanes (calibration prefers one lane for
 /// small circuits; this keeps multi-lane layouts under test). `compile` raises logrows if needed.
 pub fn compiled_with_lanes(name: &str, lanes: usize) -> (CompiledModel, Witness) {
-    let (c, w) = compiled(name, RunArgs::default(), Some(lanes));
-    assert_eq!(c.settings.run_args.num_inner_cols, lanes);
+    compiled_with_layout(name, lanes, 0)
+}
+
+/// As [`compiled_with_lanes`], with dot products in groups of `groups` (settings `dot_groups`).
+#[allow(dead_code)]
+pub fn compiled_with_layout(name: &str, lanes: usize, groups: u32) -> (CompiledModel, Witness) {
+    let (c, w) = compiled(name, RunArgs::default(), Some((lanes, groups)));
+    assert_eq!((c.settings.run_args.num_inner_cols, c.settings.run_args.dot_groups), (lanes, groups));
     (c, w)
 }
 
-fn compiled(name: &str, ra: RunArgs, lanes: Option<usize>) -> (CompiledModel, Witness) {
+fn compiled(name: &str, ra: RunArgs, layout: Option<(usize, u32)>) -> (CompiledModel, Witness) {
     let dir = models().join(name);
     let model = zkinfer::load_model(dir.join("model.onnx")).unwrap();
     let data = InputData::load(dir.join("input.json")).unwrap();
     let settings = zkinfer::gen_settings(&model, ra).unwrap();
     let mut settings = zkinfer::calibrate_settings(&model, &data, &settings, Target::Resources).unwrap();
-    if let Some(l) = lanes {
+    if let Some((l, g)) = layout {
         settings.run_args.num_inner_cols = l;
+        settings.run_args.dot_groups = g;
     }
     let compiled = zkinfer::compile(&model, &settings).unwrap();
     let first: Vec<Vec<f64>> = data.samples(&model).unwrap()[0].iter().map(|a| a.iter().map(|&v| v as f64).collect()).collect();

@@ -3,8 +3,8 @@
 //! circuit meeting a fidelity bar) or `accuracy` (smallest error within a row budget), and report
 //! fidelity per output.
 //!
-//! Layouts are ranked by estimated proving cost ([`prove_cost`]: rows times advice columns plus
-//! fixed work), trying each of [`LANES`] lanes: more lanes pack more products per row (fewer
+//! Layouts are ranked by estimated proving cost ([`prove_cost`]: rows times a weighted count of
+//! columns), trying each of [`LANES`] lanes: more lanes pack more products per row (fewer
 //! rows) but add columns. `resources` prefers candidates with at most [`MAX_EVM_INSTANCES`]
 //! public instances, whose generated EVM verifier fits mainnet's contract size limit.
 //!
@@ -211,21 +211,46 @@ pub fn public_instances(g: &Graph, q: &QGraph, base: &RunArgs, bits: u32) -> usi
 /// Lane counts calibration considers.
 pub const LANES: [usize; 5] = [1, 2, 4, 8, 16];
 
-/// Estimated proving cost of `2^logrows` rows and `advice` advice columns, in units of one
-/// advice column of `2^logrows` rows: fixed work worth about 15 columns (the lookup argument,
-/// permutation, quotient and openings) plus one per advice column. Fitted on eight release proofs
-/// of the 256-256-256-10 MLP and LeNet with 1 to 16 lanes (e.g. LeNet: 2 lanes at 2^18 42.6 s,
-/// 16 lanes at 2^16 17.7 s; the MLP: 2 lanes at 2^17 22.4 s, 16 at 2^14 4.0 s), it ranks
-/// layouts; it is not a clock.
-pub fn prove_cost(logrows: u32, advice: usize) -> f64 {
-    (logrows as f64).exp2() * (15.0 + advice as f64)
+/// The columns of a layout as the cost model counts them ([`prove_cost`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayoutColumns {
+    /// Advice columns (each with a permutation column: every one takes copies).
+    pub advice: usize,
+    /// Fixed columns, compressed selectors included.
+    pub fixed: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
 }
 
-/// Advice columns of a layout with `lanes` lanes: `a` per lane, `b` on lane 0 only when the
-/// weights are fixed (else per lane), the output column, and three square columns with Poseidon.
-pub fn advice_columns(lanes: usize, fixed_params: bool, poseidon: bool) -> usize {
-    lanes + if fixed_params { 1 } else { lanes } + 1 + if poseidon { 3 } else { 0 }
+/// Columns of a layout with `lanes` lanes: advice `a` per lane, `b` on lane 0 only when the
+/// weights are fixed (else per lane), the output, three Poseidon squares, `G − 1` accumulators
+/// of dot groups; fixed `cl`, `cr`, `ck` per lane, the lookup tag, three table columns, about two
+/// selector columns, the second slot's tag (limbs, two lanes or more) and `(G − 1)·(lanes + 1)`
+/// for dot groups; one lookup argument, two with a second limb slot.
+pub fn layout_columns(lanes: usize, fixed_params: bool, poseidon: bool, limbs: bool, groups: u32) -> LayoutColumns {
+    let g = groups.max(1) as usize - 1;
+    let second_slot = limbs && lanes >= 2;
+    LayoutColumns {
+        advice: lanes + if fixed_params { 1 } else { lanes } + 1 + if poseidon { 3 } else { 0 } + g,
+        fixed: 2 + lanes + 1 + 3 + 2 + second_slot as usize + g * (lanes + 1),
+        lookups: 1 + second_slot as usize,
+    }
 }
+
+/// Estimated proving cost of `2^logrows` rows with these columns, in units of one advice column
+/// of `2^logrows` rows: `2^logrows·(6 + advice + 0.07·fixed + 0.6·lookups)`. halo2-axiom's prover
+/// is dominated by work per column and row (commitments, the permutation products, and the
+/// quotient's evaluation on the 4x extended domain, where each fixed column costs an FFT too);
+/// an advice column with its permutation column costs about 0.9 s per 2^16 rows here. Fitted on
+/// release proofs of LeNet (scale 13, 9-bit limbs): 8 lanes at 2^17 (one limb slot) 28 s; at
+/// 2^16 with 8 lanes and dot groups of 8 24.2 s, of 2 (two limb slots) 16.1 s, and 16 lanes
+/// without groups 22.3 s. It ranks layouts; it is not a clock.
+pub fn prove_cost(logrows: u32, c: &LayoutColumns) -> f64 {
+    (logrows as f64).exp2() * (6.0 + c.advice as f64 + 0.07 * c.fixed as f64 + 0.6 * c.lookups as f64)
+}
+
+/// Dot-group sizes the calibrator tries (settings `dot_groups`).
+pub const DOT_GROUPS: [u32; 3] = [2, 4, 8];
 
 /// Up to this `logrows` one lane is preferred whatever more lanes would save: proving stays
 /// within a few seconds, and the verifier is cheaper (fewer commitments, ~6,500 EVM gas each)
@@ -244,7 +269,7 @@ fn cheapest(base: &RunArgs, layout: impl Fn(usize) -> (u32, u32)) -> (u32, u32, 
     let mut best = (0, 0, 0, f64::INFINITY);
     for lanes in LANES {
         let (logrows, k) = layout(lanes);
-        let cost = prove_cost(logrows, advice_columns(lanes, fixed, poseidon));
+        let cost = prove_cost(logrows, &layout_columns(lanes, fixed, poseidon, k > 0, 1));
         if lanes == 1 && logrows <= ONE_LANE_LOGROWS {
             return (logrows, k, lanes, cost);
         }
@@ -291,8 +316,8 @@ pub fn best_layout_reduced(macs: usize, other: usize, lookups: usize, fn_tables:
     let mac_rows = macs.div_ceil(num_inner_cols.max(1));
     let mut best = (u32::MAX, 0);
     for k in LIMB_BITS.filter(|&k| k <= bits) {
-        let l = (bits + 1).div_ceil(k) as usize;
-        let shift_rows = (bits + 2).saturating_sub(table_bits).div_ceil(k) as usize;
+        let l = slot_rows((bits + 1).div_ceil(k) as usize, num_inner_cols);
+        let shift_rows = slot_rows((bits + 2).saturating_sub(table_bits).div_ceil(k) as usize, num_inner_cols);
         let rows = mac_rows + other.saturating_sub(lookups) * (1 + l) + lookups * (3 * l + 9 + shift_rows);
         let tables = (1usize << (k + 1)) + fn_tables * (1usize << table_bits);
         let need = rows.max(tables) + RESERVED_ROWS;
@@ -314,7 +339,7 @@ pub fn best_layout(macs: usize, other: usize, bits: u32, num_inner_cols: usize, 
     let mut best = (logrows_for(mac_rows + other, bits), 0);
     if limbs_allowed {
         for k in LIMB_BITS.filter(|&k| k <= bits) {
-            let rows = mac_rows + other * (1 + (bits + 1).div_ceil(k) as usize);
+            let rows = mac_rows + other * (1 + slot_rows((bits + 1).div_ceil(k) as usize, num_inner_cols));
             let need = rows.max(1usize << (k + 1)) + RESERVED_ROWS;
             let logrows = (usize::BITS - (need - 1).leading_zeros()).max(4);
             if logrows < best.0 {
@@ -323,6 +348,11 @@ pub fn best_layout(macs: usize, other: usize, bits: u32, num_inner_cols: usize, 
         }
     }
     best
+}
+
+/// Rows of `limbs` limbs: two per row with a second limb slot (two lanes or more).
+fn slot_rows(limbs: usize, lanes: usize) -> usize {
+    if lanes >= 2 { limbs.div_ceil(2) } else { limbs }
 }
 
 /// Bits `b` of the symmetric lookup range `[-2^b, 2^b - 1]` covering 1.25x `max_abs`.
