@@ -567,6 +567,23 @@ fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// The CPU features the `asm` field arithmetic uses that this CPU lacks (so that an `asm` build
+/// says so instead of dying on an illegal instruction).
+fn missing_cpu_features() -> Option<String> {
+    #[cfg(all(feature = "asm", target_arch = "x86_64"))]
+    {
+        let missing: Vec<&str> = [("adx", std::arch::is_x86_feature_detected!("adx")), ("bmi2", std::arch::is_x86_feature_detected!("bmi2"))]
+            .into_iter()
+            .filter(|(_, has)| !has)
+            .map(|(f, _)| f)
+            .collect();
+        if !missing.is_empty() {
+            return Some(missing.join(", "));
+        }
+    }
+    None
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZKINFER_LOG").unwrap_or_else(|_| "warn".into()))
@@ -574,6 +591,10 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    if let Some(missing) = missing_cpu_features() {
+        eprintln!("error: this zkinfer was built with BN254 assembly (feature `asm`), which needs the CPU features {missing}; rebuild with `cargo build --release --no-default-features`");
+        return ExitCode::from(2);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
