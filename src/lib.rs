@@ -106,6 +106,16 @@ pub fn calibrate_settings(model: &Graph, data: &InputData, settings: &Settings, 
     calibrate_settings_with(model, data, settings, target, calibrate::DEFAULT_TOLERANCE, calibrate::MAX_SCALE)
 }
 
+/// Replace `s` by the candidate `t` when `t`'s exact circuit ([`fit_logrows`]) is cheaper by
+/// [`layout_cost`], then has fewer rows.
+fn keep_cheaper(model: &Graph, s: &mut Settings, mut t: Settings) -> Result<()> {
+    fit_logrows(model, &mut t, 4)?;
+    if (layout_cost(&t), t.num_rows) < (layout_cost(s), s.num_rows) {
+        *s = t;
+    }
+    Ok(())
+}
+
 /// Estimated proving cost of settings ([`calibrate::prove_cost`]) on their exact logrows.
 fn layout_cost(s: &Settings) -> f64 {
     let ra = &s.run_args;
@@ -138,10 +148,7 @@ pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Setti
             let mut t = s.clone();
             t.run_args.range_bits = j;
             t.run_args.num_inner_cols = l;
-            fit_logrows(model, &mut t, 4)?;
-            if (layout_cost(&t), t.num_rows) < (layout_cost(&s), s.num_rows) {
-                s = t;
-            }
+            keep_cheaper(model, &mut s, t)?;
         }
     }
     // Dot groups (gate `mdot`) for layers whose outputs share their inputs, at the chosen limbs.
@@ -152,10 +159,7 @@ pub fn calibrate_settings_with(model: &Graph, data: &InputData, settings: &Setti
                 let mut t = base.clone();
                 t.run_args.num_inner_cols = l;
                 t.run_args.dot_groups = g;
-                fit_logrows(model, &mut t, 4)?;
-                if (layout_cost(&t), t.num_rows) < (layout_cost(&s), s.num_rows) {
-                    s = t;
-                }
+                keep_cheaper(model, &mut s, t)?;
             }
         }
     }

@@ -79,7 +79,7 @@ pub(super) fn dots(ctx: &mut Ctx, left: &ArrayD<Elem>, right: &ArrayD<Elem>, out
 /// The outputs of [`dots`] with constant weights and start whose terms read the same inputs,
 /// `G` at a time on `mdot` rows ([`crate::groups`]); the others are left to `dot`.
 fn grouped_dots(ctx: &mut Ctx, l: &[&Elem], r: &[&Elem], out: &ArrayD<Sym>, init: &impl Fn(usize) -> Elem, res: &mut [Option<Wire>]) -> Result<(), Error> {
-    let (keys, weights): (Vec<_>, Vec<_>) = out
+    let (keys, mut weights): (Vec<_>, Vec<Option<Vec<i64>>>) = out
         .iter()
         .enumerate()
         .map(|(i, s)| match (s, init(i)) {
@@ -93,7 +93,7 @@ fn grouped_dots(ctx: &mut Ctx, l: &[&Elem], r: &[&Elem], out: &ArrayD<Sym>, init
         for &(right_side, j) in key {
             xs.push(ctx.wire(if right_side { r[j] } else { l[j] })?);
         }
-        let ws: Vec<Vec<i64>> = group.iter().map(|&i| weights[i].clone().expect("grouped outputs have weights")).collect();
+        let ws: Vec<Vec<i64>> = group.iter().map(|&i| weights[i].take().expect("grouped outputs have weights")).collect();
         let inits: Vec<i64> = group.iter().map(|&i| init(i).value().expect("constant start")).collect();
         for (i, w) in group.iter().zip(ctx.lay.mdot(&xs, &ws, &inits)?) {
             res[*i] = Some(w);
