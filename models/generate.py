@@ -43,6 +43,18 @@ def save(name, graph, opset, samples, extra=None):
     model.ir_version = min(model.ir_version, 8)
     if all(o.type.tensor_type.HasField("shape") for o in graph.output):
         onnx.checker.check_model(model, full_check=True)
+    save_model(name, model, samples, extra)
+
+
+def as_tensor(r):
+    """An onnxruntime output as an array: ZipMap's list of {class: probability} maps becomes the
+    probability rows in class order (zkinfer drops ZipMap and keeps the tensor)."""
+    if isinstance(r, list) and r and isinstance(r[0], dict):
+        return np.asarray([[m[k] for k in sorted(m)] for m in r], dtype=np.float64)
+    return np.asarray(r, dtype=np.float64)
+
+
+def save_model(name, model, samples, extra=None):
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "model.onnx")
@@ -55,11 +67,11 @@ def save(name, graph, opset, samples, extra=None):
     outs = None
     for s in range(k):
         feed = {n: x[s] for n, x in zip(names, samples)}
-        res = sess.run(None, feed)
+        res = [as_tensor(r) for r in sess.run(None, feed)]
         if outs is None:
             outs = [[] for _ in res]
         for i, r in enumerate(res):
-            outs[i].extend(np.asarray(r, dtype=np.float64).reshape(-1).tolist())
+            outs[i].extend(r.reshape(-1).tolist())
     with open(os.path.join(d, "input.json"), "w") as fh:
         json.dump({"input_data": [f32(x).reshape(-1).astype(float).round(6).tolist() for x in samples]}, fh)
     exp = {"samples": k, "outputs": outs, "output_shapes": [list(o.shape) for o in res]}
@@ -69,7 +81,8 @@ def save(name, graph, opset, samples, extra=None):
         for fname, obj in extra.items():
             with open(os.path.join(d, fname), "w") as fh:
                 json.dump(obj, fh)
-    print(f"{name}: opset {opset}, {k} samples, outputs {[list(o.shape) for o in res]}")
+    opsets = {o.domain or "ai.onnx": o.version for o in model.opset_import}
+    print(f"{name}: opsets {opsets}, {k} samples, outputs {[list(o.shape) for o in res]}")
 
 
 def vi(name, shape, dtype=F):
@@ -513,6 +526,90 @@ def ops_legacy():
     save("ops_legacy", g, 9, [rnd(4, 1, 2, 4, 4)])
 
 
+# ---------------------------------------------------------------- comparisons and ai.onnx.ml
+def ops_compare():
+    """Comparisons, logic and selection, with a Cast of a boolean to float."""
+    n = helper.make_node
+    g = helper.make_graph(
+        [
+            n("Less", ["x", "y"], ["lt"], name="less"),
+            n("GreaterOrEqual", ["x", "t"], ["ge"], name="greater_or_equal"),
+            n("Greater", ["x", "y"], ["gt"], name="greater"),
+            n("LessOrEqual", ["y", "t"], ["le"], name="less_or_equal"),
+            n("Equal", ["x", "x"], ["eq"], name="equal"),
+            n("Not", ["lt"], ["nlt"], name="not"),
+            n("And", ["nlt", "ge"], ["and"], name="and"),
+            n("Or", ["gt", "le"], ["or"], name="or"),
+            n("Xor", ["and", "or"], ["xor"], name="xor"),
+            n("And", ["xor", "eq"], ["xe"], name="and_eq"),
+            n("Where", ["xe", "x", "y"], ["out_where"], name="where"),
+            n("Where", ["lt", "x", "t"], ["out_where_const"], name="where_const"),
+            n("Sign", ["y"], ["out_sign"], name="sign"),
+            n("Cast", ["or"], ["out_cast"], name="cast_bool", to=TensorProto.FLOAT),
+        ],
+        "ops_compare",
+        [vi("x", [1, 12]), vi("y", [1, 12])],
+        [vi("out_where", [1, 12]), vi("out_where_const", [1, 12]), vi("out_sign", [1, 12]), vi("out_cast", [1, 12])],
+        [init("t", f32([0.25]))],
+    )
+    save("breadth/ops_compare", g, 13, [rnd(3, 1, 12), rnd(3, 1, 12)])
+
+
+def tabular():
+    """scikit-learn / XGBoost / LightGBM models converted with skl2onnx / onnxmltools (ai.onnx.ml)."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import LinearSVC
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+    from skl2onnx import to_onnx
+
+    def conv(m, X, zipmap=True):
+        opts = None if zipmap else {id(m): {"zipmap": False}}
+        return to_onnx(m, X[:1], target_opset={"": 13, "ai.onnx.ml": 3}, options=opts)
+
+    cx, cy = load_breast_cancer(return_X_y=True)
+    cx = f32(cx)
+    ix, iy = load_iris(return_X_y=True)
+    ix = f32(ix)
+    dx, dy = load_diabetes(return_X_y=True)
+    dx = f32(dx)
+    pick = lambda X, k: X[RNG.choice(len(X), k, replace=False)]
+    # Linear models (a scaler pipeline; ZipMap on the probabilities).
+    m = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(cx, cy)
+    save_model("breadth/ml_logreg_pipeline", conv(m, cx), [pick(cx, 4)])
+    m = LogisticRegression(max_iter=3000).fit(ix, iy)
+    save_model("breadth/ml_logreg_iris", conv(m, ix), [pick(ix, 4)])
+    save_model("breadth/ml_linreg", conv(LinearRegression().fit(dx, dy), dx), [pick(dx, 4)])
+    sx = f32(StandardScaler().fit_transform(cx))
+    save_model("breadth/ml_linear_svc", conv(LinearSVC().fit(sx, cy), sx), [pick(sx, 4)])
+    # Trees.
+    save_model("breadth/ml_tree_iris", conv(DecisionTreeClassifier(max_depth=3, random_state=0).fit(ix, iy), ix, zipmap=False), [pick(ix, 4)])
+    save_model("breadth/ml_tree_binary", conv(DecisionTreeClassifier(max_depth=3, random_state=0).fit(cx, cy), cx), [pick(cx, 4)])
+    save_model("breadth/ml_tree_reg", conv(DecisionTreeRegressor(max_depth=3, random_state=0).fit(dx, dy), dx), [pick(dx, 4)])
+    m = RandomForestRegressor(n_estimators=4, max_depth=3, random_state=0).fit(dx, dy)
+    save_model("breadth/ml_forest_reg", conv(m, dx), [pick(dx, 4)])
+    m = RandomForestClassifier(n_estimators=4, max_depth=3, random_state=0).fit(ix, iy)
+    save_model("breadth/ml_forest_iris", conv(m, ix), [pick(ix, 4)])
+    m = GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0).fit(cx, cy)
+    save_model("breadth/ml_gbm_binary", conv(m, cx), [pick(cx, 4)])
+    m = GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0).fit(ix, iy)
+    save_model("breadth/ml_gbm_iris", conv(m, ix), [pick(ix, 4)])
+    # XGBoost and LightGBM through onnxmltools.
+    import lightgbm
+    import onnxmltools
+    import xgboost
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    m = xgboost.XGBClassifier(n_estimators=4, max_depth=2, random_state=0).fit(ix, iy)
+    o = onnxmltools.convert_xgboost(m, initial_types=[("input", FloatTensorType([None, 4]))], target_opset=13)
+    save_model("breadth/ml_xgboost_iris", o, [pick(ix, 4)])
+    m = lightgbm.LGBMClassifier(n_estimators=4, num_leaves=4, random_state=0, verbose=-1).fit(cx, cy)
+    o = onnxmltools.convert_lightgbm(m, initial_types=[("input", FloatTensorType([None, 30]))], target_opset=13, zipmap=False)
+    save_model("breadth/ml_lightgbm_binary", o, [pick(cx, 4)])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -554,4 +651,6 @@ if __name__ == "__main__":
     ops_reduce()
     ops_linear()
     ops_legacy()
+    ops_compare()
+    tabular()
     bad_models()

@@ -13,6 +13,7 @@ pub mod instances;
 pub mod layout;
 pub mod limbs;
 pub mod model;
+pub mod ops;
 pub mod poseidon;
 pub mod reduce;
 pub mod tables;
@@ -30,6 +31,8 @@ pub enum CircuitError {
     Unsupported { op: String, node: String, qop: String },
     #[error("{0} visibility `fixed` is only for params")]
     FixedNotParam(&'static str),
+    #[error("node `{node}` ({op}): a tree ensemble's thresholds and leaf weights are part of the circuit (the verifying key), so its params can only be `fixed`, not `{vis:?}`")]
+    TreeParamsFixed { op: String, node: String, vis: Visibility },
 }
 
 /// Reject graphs with ops or visibilities the circuit cannot prove.
@@ -44,6 +47,9 @@ pub fn check_supported(g: &QGraph, vis: &Visibilities) -> Result<(), CircuitErro
         if !supported(&n.op) {
             return Err(CircuitError::Unsupported { op: n.onnx_op.clone(), node: n.name.clone(), qop: n.op.name().into() });
         }
+        if matches!(n.op, QOp::Tree(_)) && vis.param != Visibility::Fixed {
+            return Err(CircuitError::TreeParamsFixed { op: n.onnx_op.clone(), node: n.name.clone(), vis: vis.param });
+        }
     }
     Ok(())
 }
@@ -57,5 +63,6 @@ fn supported(op: &QOp) -> bool {
         QOp::MaxPool { .. } | QOp::AveragePool { .. } | QOp::ReduceSum { .. } | QOp::ReduceMean { .. } | QOp::ReduceMax { .. } => true,
         QOp::ArgMax { .. } | QOp::Reshape { .. } | QOp::Transpose { .. } | QOp::Concat { .. } | QOp::Split { .. } => true,
         QOp::Slice { .. } | QOp::Gather { .. } | QOp::Tile { .. } | QOp::Expand { .. } | QOp::Pad { .. } => true,
+        QOp::Compare(_) | QOp::Tree(_) => true,
     }
 }

@@ -512,6 +512,8 @@ fn lay_node(ctx: &mut Ctx, g: &QGraph, node: &QNode, ins: &[ArrayD<Elem>]) -> Re
     let out_shape = g.values[node.outputs[0]].shape.clone();
     let one = |a: ArrayD<Elem>| Ok(vec![a]);
     match &node.op {
+        QOp::Compare(op) => crate::ops::compare::lay(ctx.lay, *op, ins, &out_shape),
+        QOp::Tree(t) => crate::ops::tree::lay(ctx.lay, t, x),
         QOp::MatMul => {
             let sym = linear::matmul(&leaves(x.shape()), &leaves(ins[1].shape())).map_err(kerr)?;
             one(dots(ctx, x, &ins[1], &sym, |_| Elem::K(0))?)

@@ -33,6 +33,8 @@ pub enum FnKind {
     Sign,
     /// 1 if `x == 0`, else 0.
     IsZero,
+    /// 1 if `x ≥ 0`, else 0 (comparisons without limbs).
+    NonNeg,
     /// `f` from `in_scale` to `out_scale`; with `reduce`, a table over the reduced domain whose
     /// input is the reduced value ([`rules::lookup_at`]).
     Act { act: Activation, in_scale: u32, out_scale: u32, reduce: Option<Reduction> },
@@ -47,6 +49,7 @@ impl FnKind {
             FnKind::Clip { lo, hi } => x.max(lo.unwrap_or(i64::MIN)).min(hi.unwrap_or(i64::MAX)),
             FnKind::Sign => x.signum(),
             FnKind::IsZero => (x == 0) as i64,
+            FnKind::NonNeg => (x >= 0) as i64,
             FnKind::Act { act, in_scale, out_scale, reduce: None } => rules::lookup(act, x, *in_scale, *out_scale),
             FnKind::Act { act, in_scale, out_scale, reduce: Some(r) } => rules::lookup_at(act, x, *in_scale, r.shift, *out_scale),
         }

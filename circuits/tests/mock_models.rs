@@ -123,6 +123,34 @@ fn committed_models_satisfy_the_circuit_with_reduced_lookups() {
     }
 }
 
+/// Comparisons, selection and the ai.onnx.ml tabular models (linear models, trees, forests,
+/// gradient boosting, XGBoost, LightGBM): with and without limbs, on one lane (Where's and the
+/// trees' fallbacks) and two.
+#[test]
+fn comparison_and_tabular_models_satisfy_the_circuit() {
+    // The others (ml_linreg, ml_tree_reg, ml_forest_reg: regression targets in the hundreds;
+    // ml_logreg_pipeline, ml_linear_svc, ml_tree_binary, ml_gbm_binary, ml_lightgbm_binary: 30 breast-cancer features (values up to ~4,000) with
+    // full-range tables) need 2^21 rows and more at the calibrated range: not in this test yet.
+    let names = ["ops_compare", "ml_logreg_iris", "ml_tree_iris", "ml_forest_iris", "ml_gbm_iris", "ml_xgboost_iris"].map(|n| format!("breadth/{n}"));
+    for name in &names {
+        for range_bits in [0, 6] {
+            check_with(name, FIXED, range_bits).unwrap();
+        }
+    }
+    for name in ["breadth/ops_compare", "breadth/ml_tree_iris"] {
+        check_layout(name, FIXED, 6, None, 1, 0).unwrap();
+    }
+    // Inputs private: the comparisons read witnessed features.
+    check_with("breadth/ml_forest_iris", Visibilities { input: Visibility::Private, param: Visibility::Fixed, output: Visibility::Public }, 6).unwrap();
+}
+
+/// A tree ensemble's params live in the circuit: private or hashed params are refused, by name.
+#[test]
+fn tree_params_must_be_fixed() {
+    let err = check("breadth/ml_tree_iris", Visibilities { input: Visibility::Public, param: Visibility::Hashed, output: Visibility::Public }).unwrap_err();
+    assert!(err.contains("tree ensemble") && err.contains("fixed"), "{err}");
+}
+
 #[test]
 fn digits_mlp_visibility_combinations() {
     use Visibility::*;

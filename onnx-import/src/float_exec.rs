@@ -337,6 +337,8 @@ pub fn eval_op(op: &Op, ins: &[Tensor]) -> KResult<Vec<Tensor>> {
         Op::ArgMax { axis, keepdims, select_last_index } => {
             vec![Tensor::I64(reduce::argmax(&f(&ins[0]), *axis, *keepdims, *select_last_index)?)]
         }
+        Op::Compare(c) => crate::ops::compare::eval_float(*c, ins)?,
+        Op::Tree(t) => crate::ops::tree::eval_float(t, ins)?,
         Op::Cast { to } => vec![match to {
             DType::F32 => Tensor::F32(f(&ins[0])),
             DType::I64 => Tensor::I64(f(&ins[0]).mapv(|v| v as i64)),

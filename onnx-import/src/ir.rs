@@ -131,6 +131,10 @@ pub enum Op {
     ArgMax { axis: usize, keepdims: bool, select_last_index: bool },
     /// Element type conversion (kept only for constant folding and integer plumbing).
     Cast { to: DType },
+    /// Comparisons, logic and selection ([`crate::ops::compare`]).
+    Compare(crate::ops::compare::CompareOp),
+    /// Tree-ensemble scores ([`crate::ops::tree`]).
+    Tree(crate::ops::tree::TreeEnsemble),
 }
 
 impl Op {
@@ -187,6 +191,8 @@ impl Op {
             Op::ReduceMax { .. } => "ReduceMax",
             Op::ArgMax { .. } => "ArgMax",
             Op::Cast { .. } => "Cast",
+            Op::Compare(c) => c.name(),
+            Op::Tree(_) => "TreeEnsemble",
         }
     }
 }

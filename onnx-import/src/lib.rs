@@ -16,6 +16,7 @@ pub mod float_exec;
 pub mod import;
 pub mod ir;
 pub mod kernels;
+pub mod ops;
 pub mod quant;
 pub mod settings;
 pub mod tensor;

@@ -7,7 +7,9 @@ use zkinfer_onnx::data::InputData;
 fn float_executor_matches_onnxruntime() {
     let names = common::model_names();
     assert!(names.len() >= 14, "expected the committed models, found {names:?}");
-    for name in names {
+    let breadth = common::breadth_names();
+    assert!(breadth.len() >= 14, "expected the breadth models, found {breadth:?}");
+    for name in names.into_iter().chain(breadth) {
         let dir = common::models_dir().join(&name);
         let g = zkinfer_onnx::load(dir.join("model.onnx")).unwrap_or_else(|e| panic!("{name}: {e}"));
         let samples = InputData::load(dir.join("input.json")).unwrap().samples(&g).unwrap();

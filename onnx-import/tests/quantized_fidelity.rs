@@ -33,7 +33,7 @@ fn check_model(name: &str, target: Target, tol: f64) {
 
 #[test]
 fn every_model_within_tolerance_after_calibration() {
-    for name in common::model_names() {
+    for name in common::model_names().into_iter().chain(common::breadth_names()) {
         check_model(&name, Target::Accuracy, 0.01);
         check_model(&name, Target::Resources, 0.06);
     }

@@ -70,6 +70,9 @@ impl<'a> Attrs<'a> {
     pub fn floats(&self, key: &str) -> Result<Option<Vec<f32>>> {
         Ok(self.get(key).map(|a| a.floats.clone()))
     }
+    pub fn strings(&self, key: &str) -> Result<Option<Vec<String>>> {
+        Ok(self.get(key).map(|a| a.strings.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect()))
+    }
     pub fn string(&self, key: &str) -> Result<Option<String>> {
         match self.get(key) {
             None => Ok(None),

@@ -30,12 +30,33 @@ pub enum Lowered {
     Alias(usize),
     /// The node's output is this constant.
     Const(Tensor),
+    /// Several IR nodes, in order; `outputs` says where each ONNX output comes from (`None`:
+    /// not produced, which is an error only if it is used).
+    Graph { nodes: Vec<SubNode>, outputs: Vec<Option<Src>> },
+}
+
+/// Where an operand of a [`Lowered::Graph`] node comes from.
+pub enum Src {
+    /// The ONNX node's input at this position.
+    In(usize),
+    Const(Tensor),
+    /// Output `.1` of sub-node `.0` (an earlier one).
+    Node(usize, usize),
+}
+
+/// One IR node of a [`Lowered::Graph`].
+pub struct SubNode {
+    pub op: Op,
+    pub inputs: Vec<Src>,
 }
 
 pub struct Ctx<'a> {
     pub op: &'a str,
     pub name: &'a str,
+    /// Opset of the node's domain.
     pub opset: i64,
+    /// Whether the node is in the `ai.onnx.ml` domain.
+    pub ml: bool,
     pub attrs: Attrs<'a>,
     pub ins: Vec<Option<KnownIn<'a>>>,
     /// Whether each ONNX output after the first is consumed or a graph output.
@@ -45,26 +66,26 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn err(&self, reason: impl Into<String>) -> Error {
+    pub(crate) fn err(&self, reason: impl Into<String>) -> Error {
         Error::invalid(self.op, self.name, reason)
     }
-    fn unsupported(&self, reason: impl Into<String>) -> Error {
+    pub(crate) fn unsupported(&self, reason: impl Into<String>) -> Error {
         Error::unsupported(self.op, self.name, reason)
     }
-    fn input(&self, i: usize) -> Result<&KnownIn<'a>> {
+    pub(crate) fn input(&self, i: usize) -> Result<&KnownIn<'a>> {
         self.ins.get(i).and_then(|o| o.as_ref()).ok_or_else(|| self.err(format!("missing input {i}")))
     }
-    fn has_input(&self, i: usize) -> bool {
+    pub(crate) fn has_input(&self, i: usize) -> bool {
         self.ins.get(i).is_some_and(|o| o.is_some())
     }
-    fn shape(&self, i: usize) -> Result<Vec<usize>> {
+    pub(crate) fn shape(&self, i: usize) -> Result<Vec<usize>> {
         Ok(self.input(i)?.shape().to_vec())
     }
-    fn rank(&self, i: usize) -> Result<usize> {
+    pub(crate) fn rank(&self, i: usize) -> Result<usize> {
         Ok(self.input(i)?.shape().len())
     }
     /// A shape-like input that must be a constant.
-    fn const_input(&self, i: usize, what: &str) -> Result<Option<&'a Tensor>> {
+    pub(crate) fn const_input(&self, i: usize, what: &str) -> Result<Option<&'a Tensor>> {
         match self.ins.get(i).and_then(|o| o.as_ref()) {
             None => Ok(None),
             Some(KnownIn::Const(t)) => Ok(Some(t)),
@@ -73,7 +94,7 @@ impl<'a> Ctx<'a> {
             ))),
         }
     }
-    fn const_ints(&self, i: usize, what: &str) -> Result<Option<Vec<i64>>> {
+    pub(crate) fn const_ints(&self, i: usize, what: &str) -> Result<Option<Vec<i64>>> {
         match self.const_input(i, what)? {
             None => Ok(None),
             Some(t) => t
@@ -82,7 +103,7 @@ impl<'a> Ctx<'a> {
                 .ok_or_else(|| self.err(format!("{what} must hold integers"))),
         }
     }
-    fn const_scalar(&self, i: usize, what: &str) -> Result<Option<f32>> {
+    pub(crate) fn const_scalar(&self, i: usize, what: &str) -> Result<Option<f32>> {
         match self.const_input(i, what)? {
             None => Ok(None),
             Some(t) => {
@@ -96,7 +117,7 @@ impl<'a> Ctx<'a> {
         }
     }
     /// Normalise a possibly negative axis against `rank`.
-    fn axis(&self, a: i64, rank: usize) -> Result<usize> {
+    pub(crate) fn axis(&self, a: i64, rank: usize) -> Result<usize> {
         let r = rank as i64;
         let v = if a < 0 { a + r } else { a };
         if v < 0 || v >= r {
@@ -104,7 +125,7 @@ impl<'a> Ctx<'a> {
         }
         Ok(v as usize)
     }
-    fn axes(&self, a: &[i64], rank: usize) -> Result<Vec<usize>> {
+    pub(crate) fn axes(&self, a: &[i64], rank: usize) -> Result<Vec<usize>> {
         let mut v: Vec<usize> = a.iter().map(|&x| self.axis(x, rank)).collect::<Result<_>>()?;
         v.sort_unstable();
         v.dedup();
@@ -113,7 +134,7 @@ impl<'a> Ctx<'a> {
         }
         Ok(v)
     }
-    fn no_extra_outputs(&self, what: &str) -> Result<()> {
+    pub(crate) fn no_extra_outputs(&self, what: &str) -> Result<()> {
         if self.extra_outputs_used {
             return Err(self.unsupported(format!("the {what} output is not supported")));
         }
@@ -238,6 +259,15 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
     let a = &ctx.attrs;
     let opset = ctx.opset;
     let all: Vec<usize> = (0..ctx.ins.len()).filter(|&i| ctx.has_input(i)).collect();
+    if ctx.ml {
+        let lowered = crate::ops::ml::lower(ctx)?;
+        a.finish()?;
+        return Ok(lowered);
+    }
+    if let Some(lowered) = crate::ops::compare::lower(ctx)? {
+        a.finish()?;
+        return Ok(lowered);
+    }
     let lowered = match ctx.op {
         "Identity" => Lowered::Alias(0),
         "Dropout" => {

@@ -3,16 +3,16 @@
 //! evaluating it on zeros with the float executor (so shape rules live with the op kernels).
 //! Finally BatchNormalization is folded into a preceding Conv/Gemm and dead nodes are dropped.
 
-mod attrs;
+pub(crate) mod attrs;
 mod fold;
-mod lower;
+pub(crate) mod lower;
 pub mod proto;
 
 use crate::error::{Error, Result};
 use crate::float_exec::eval_op;
-use crate::ir::{Graph, Node, Operand, ValueId, ValueInfo};
+use crate::ir::{Graph, Node, Op, Operand, ValueId, ValueInfo};
 use crate::tensor::{DType, Tensor};
-use lower::{Ctx, KnownIn, Lowered};
+use lower::{Ctx, KnownIn, Lowered, Src};
 use proto::onnx;
 use prost::Message;
 use std::collections::HashMap;
@@ -38,6 +38,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Graph> {
     import_bytes(&bytes, &ImportOptions::default())
 }
 
+#[derive(Clone)]
 enum Known {
     Const(Tensor),
     Value(ValueId),
@@ -47,12 +48,17 @@ enum Known {
 pub fn import_bytes(bytes: &[u8], opts: &ImportOptions) -> Result<Graph> {
     let model = onnx::ModelProto::decode(bytes).map_err(|e| Error::Malformed(format!("protobuf decode failed: {e}")))?;
     let graph = model.graph.as_ref().ok_or_else(|| Error::Malformed("the model has no graph".into()))?;
-    let opset = model
-        .opset_import
-        .iter()
-        .find(|o| matches!(o.domain.as_deref(), None | Some("") | Some("ai.onnx")))
-        .and_then(|o| o.version)
-        .ok_or_else(|| Error::Malformed("the model declares no opset for the default ONNX domain".into()))?;
+    let domain_opset = |names: &[&str]| {
+        model.opset_import.iter().find(|o| names.contains(&o.domain.as_deref().unwrap_or(""))).and_then(|o| o.version)
+    };
+    let ml_opset = domain_opset(&["ai.onnx.ml"]);
+    // A model that declares only the ai.onnx.ml domain has no default-domain nodes; their opset
+    // is then irrelevant (the newest is assumed).
+    let opset = match (domain_opset(&["", "ai.onnx"]), ml_opset) {
+        (Some(v), _) => v,
+        (None, Some(_)) => 23,
+        (None, None) => return Err(Error::Malformed("the model declares no opset for the default ONNX domain".into())),
+    };
     if !(7..=23).contains(&opset) {
         return Err(Error::Malformed(format!("opset {opset} is outside the supported range 7..=23")));
     }
@@ -90,7 +96,7 @@ pub fn import_bytes(bytes: &[u8], opts: &ImportOptions) -> Result<Graph> {
     }
 
     for node in topo_order(graph, &known)? {
-        import_node(node, opset, &mut g, &mut known, &consumed)?;
+        import_node(node, opset, ml_opset.unwrap_or(1), &mut g, &mut known, &consumed)?;
     }
 
     for o in &graph.output {
@@ -192,6 +198,7 @@ fn topo_order<'a>(graph: &'a onnx::GraphProto, known: &HashMap<String, Known>) -
 fn import_node(
     node: &onnx::NodeProto,
     opset: i64,
+    ml_opset: i64,
     g: &mut Graph,
     known: &mut HashMap<String, Known>,
     consumed: &HashMap<&str, usize>,
@@ -199,9 +206,11 @@ fn import_node(
     let op_type = node.op_type.clone().unwrap_or_default();
     let out0 = node.output.first().cloned().unwrap_or_default();
     let name = node.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| format!("{op_type}:{out0}"));
-    if !matches!(node.domain.as_deref(), None | Some("") | Some("ai.onnx")) {
-        return Err(Error::unsupported(&op_type, &name, format!("custom domain `{}`", node.domain.as_deref().unwrap_or(""))));
-    }
+    let ml = match node.domain.as_deref() {
+        None | Some("") | Some("ai.onnx") => false,
+        Some("ai.onnx.ml") => true,
+        Some(other) => return Err(Error::unsupported(&op_type, &name, format!("custom domain `{other}` (zkinfer takes the default ONNX domain and ai.onnx.ml)"))),
+    };
     if node.output.is_empty() {
         return Err(Error::Malformed(format!("node `{name}` ({op_type}) has no outputs")));
     }
@@ -222,7 +231,8 @@ fn import_node(
     let ctx = Ctx {
         op: &op_type,
         name: &name,
-        opset,
+        opset: if ml { ml_opset } else { opset },
+        ml,
         attrs: attrs::Attrs::new(node),
         ins,
         extra_outputs_used: extra_used,
@@ -230,52 +240,90 @@ fn import_node(
     };
     let lowered = lower::lower(&ctx)?;
     drop(ctx);
-    let (op, data) = match lowered {
+    let source = |known: &HashMap<String, Known>, i: usize| -> Result<Known> {
+        let src = node.input.get(i).filter(|s| !s.is_empty()).ok_or_else(|| Error::invalid(&op_type, &name, format!("missing input {i}")))?;
+        Ok(known[src].clone())
+    };
+    match lowered {
         Lowered::Alias(i) => {
-            let src = node.input.get(i).filter(|s| !s.is_empty()).ok_or_else(|| Error::invalid(&op_type, &name, "missing input"))?;
-            let k = match &known[src] {
-                Known::Const(t) => Known::Const(t.clone()),
-                Known::Value(v) => Known::Value(*v),
-            };
+            let k = source(known, i).map_err(|_| Error::invalid(&op_type, &name, "missing input"))?;
             known.insert(out0, k);
-            return Ok(());
         }
         Lowered::Const(t) => {
             known.insert(out0, Known::Const(t));
-            return Ok(());
         }
-        Lowered::Op { op, data } => (op, data),
-    };
+        Lowered::Op { op, data } => {
+            let srcs = data.iter().map(|&i| source(known, i)).collect::<Result<Vec<_>>>()?;
+            let outs = emit_op(g, &name, &op_type, op, srcs, Some(&node.output))?;
+            if outs.len() < node.output.iter().filter(|o| !o.is_empty()).count() {
+                return Err(Error::invalid(&op_type, &name, format!("produces {} outputs, the node declares {}", outs.len(), node.output.len())));
+            }
+            for (o, k) in node.output.iter().zip(outs) {
+                if !o.is_empty() {
+                    known.insert(o.clone(), k);
+                }
+            }
+        }
+        Lowered::Graph { nodes, outputs } => {
+            // One ONNX node lowered to several IR nodes (named `<node>/<k>`), all reporting the
+            // ONNX op type; the ONNX outputs name the values they are bound to.
+            let mut produced: Vec<Vec<Known>> = Vec::with_capacity(nodes.len());
+            for (k, sub) in nodes.into_iter().enumerate() {
+                let mut srcs = Vec::with_capacity(sub.inputs.len());
+                for s in sub.inputs {
+                    srcs.push(match s {
+                        Src::In(i) => source(known, i)?,
+                        Src::Const(t) => Known::Const(t),
+                        Src::Node(j, o) => produced[j][o].clone(),
+                    });
+                }
+                produced.push(emit_op(g, &format!("{name}/{k}"), &op_type, sub.op, srcs, None)?);
+            }
+            for (o, src) in node.output.iter().zip(outputs) {
+                let k = match src {
+                    _ if o.is_empty() => continue,
+                    None => continue,
+                    Some(Src::Node(j, i)) => produced[j][i].clone(),
+                    Some(Src::In(i)) => source(known, i)?,
+                    Some(Src::Const(t)) => Known::Const(t),
+                };
+                if let Known::Value(v) = k {
+                    if !g.inputs.contains(&v) {
+                        g.values[v].name = o.clone();
+                    }
+                }
+                known.insert(o.clone(), k);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Add one IR node fed by `srcs`: folded to constants when every source is a constant,
+/// otherwise its output shapes inferred by evaluating it on zeros. `out_names` names its
+/// outputs (ONNX output names; `None`: `<name>:<k>`).
+fn emit_op(g: &mut Graph, name: &str, op_type: &str, op: Op, srcs: Vec<Known>, out_names: Option<&[String]>) -> Result<Vec<Known>> {
     // Operands, and tensors to evaluate with (real constants, zeros for runtime values).
-    let mut operands = Vec::with_capacity(data.len());
-    let mut probe = Vec::with_capacity(data.len());
+    let mut operands = Vec::with_capacity(srcs.len());
+    let mut probe = Vec::with_capacity(srcs.len());
     let mut all_const = true;
-    for &i in &data {
-        let src = node.input.get(i).filter(|s| !s.is_empty()).ok_or_else(|| Error::invalid(&op_type, &name, format!("missing input {i}")))?;
-        match &known[src] {
+    for k in srcs {
+        match k {
             Known::Const(t) => {
-                probe.push(t.clone());
+                probe.push(t);
                 operands.push(None);
             }
             Known::Value(v) => {
                 all_const = false;
-                let info = &g.values[*v];
+                let info = &g.values[v];
                 probe.push(Tensor::zeros(info.dtype, &info.shape));
-                operands.push(Some(*v));
+                operands.push(Some(v));
             }
         }
     }
-    let outs = eval_op(&op, &probe).map_err(|e| Error::invalid(&op_type, &name, e))?;
-    if outs.len() < node.output.iter().filter(|o| !o.is_empty()).count() {
-        return Err(Error::invalid(&op_type, &name, format!("produces {} outputs, the node declares {}", outs.len(), node.output.len())));
-    }
+    let outs = eval_op(&op, &probe).map_err(|e| Error::invalid(op_type, name, e))?;
     if all_const {
-        for (o, t) in node.output.iter().zip(outs) {
-            if !o.is_empty() {
-                known.insert(o.clone(), Known::Const(t));
-            }
-        }
-        return Ok(());
+        return Ok(outs.into_iter().map(Known::Const).collect());
     }
     let inputs: Vec<Operand> = operands
         .into_iter()
@@ -288,15 +336,18 @@ fn import_node(
             }
         })
         .collect();
+    let names: Vec<String> = match out_names {
+        Some(n) => n.to_vec(),
+        None => (0..outs.len()).map(|k| format!("{name}:{k}")).collect(),
+    };
     let mut outputs = Vec::new();
-    for (o, t) in node.output.iter().zip(outs) {
+    let mut known = Vec::new();
+    for (o, t) in names.iter().zip(outs) {
         let id = g.values.len();
         g.values.push(ValueInfo { name: o.clone(), shape: t.shape().to_vec(), dtype: t.dtype() });
-        if !o.is_empty() {
-            known.insert(o.clone(), Known::Value(id));
-        }
         outputs.push(id);
+        known.push(Known::Value(id));
     }
-    g.nodes.push(Node { name, onnx_op: op_type, op, inputs, outputs });
-    Ok(())
+    g.nodes.push(Node { name: name.to_string(), onnx_op: op_type.to_string(), op, inputs, outputs });
+    Ok(known)
 }

@@ -165,6 +165,15 @@ pub fn estimate_parts(q: &QGraph) -> (usize, usize) {
             QOp::ReduceMax { .. } | QOp::ArgMax { .. } => (0, in0 + out),
             QOp::Softmax { .. } | QOp::LogSoftmax { .. } => (in0, 3 * in0),
             QOp::Reshape { .. } | QOp::Transpose { .. } | QOp::Concat { .. } | QOp::Split { .. } | QOp::Slice { .. } | QOp::Gather { .. } | QOp::Tile { .. } | QOp::Expand { .. } | QOp::Pad { .. } => (0, 0),
+            QOp::Compare(_) => (0, 2 * out),
+            QOp::Tree(t) => {
+                // Per sample: a difference and a sign per comparison, two cells per branch, a
+                // dot term per leaf weight.
+                let samples = in0 / t.features.max(1);
+                let branches: usize = t.trees.iter().flatten().filter(|n| matches!(n, crate::ops::tree::QTreeNode::Branch { .. })).count();
+                let weights: usize = t.trees.iter().flatten().map(|n| if let crate::ops::tree::QTreeNode::Leaf { weights } = n { weights.len() } else { 0 }).sum();
+                (samples * weights, samples * (2 * t.comparisons().len() + 2 * branches))
+            }
             _ => (0, out),
         };
         macs += m;
@@ -173,11 +182,19 @@ pub fn estimate_parts(q: &QGraph) -> (usize, usize) {
     (macs, rows)
 }
 
+/// Comparison-family ops whose tables span the lookup range (is-zero, sign); the others take
+/// their sign bits from limbs.
+fn full_range_compare(op: &QOp) -> bool {
+    use crate::ops::compare::CompareOp::{Equal, Sign};
+    matches!(op, QOp::Compare(Equal | Sign))
+}
+
 /// Whether the graph needs a function table over the whole lookup range (activations, softmax,
 /// abs, clip, runtime division, argmax): then limbs cannot shrink its tables.
 pub fn needs_range_tables(q: &QGraph) -> bool {
     q.nodes.iter().any(|n| {
         matches!(n.op, QOp::Lookup { .. } | QOp::Softmax { .. } | QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. })
+            || full_range_compare(&n.op)
     })
 }
 
@@ -305,7 +322,7 @@ pub fn lookup_parts(q: &QGraph) -> (usize, usize) {
 /// least one.
 pub fn only_activation_tables(q: &QGraph) -> bool {
     q.nodes.iter().any(|n| matches!(n.op, QOp::Lookup { .. } | QOp::Softmax { .. }))
-        && !q.nodes.iter().any(|n| matches!(n.op, QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. }))
+        && !q.nodes.iter().any(|n| matches!(n.op, QOp::LogSoftmax { .. } | QOp::Abs | QOp::Clip { .. } | QOp::Div { .. } | QOp::ArgMax { .. }) || full_range_compare(&n.op))
 }
 
 /// The best `(logrows, range_bits)` with limbs and reduced function tables of `2^table_bits`

@@ -41,13 +41,13 @@ pub struct Execution {
 const OVERFLOW_REASON: &str = "integer overflow; lower input_scale / param_scale";
 
 /// Range checks of one execution; `node` and `op` name the node being evaluated.
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     lo: i64,
     hi: i64,
     mode: RangeMode,
     max_abs: i64,
-    node: &'a str,
-    op: &'a str,
+    pub(crate) node: &'a str,
+    pub(crate) op: &'a str,
     /// The distinct values checked, one set per step (see [`run_collecting`]), when collecting.
     seen: Option<Vec<BTreeSet<i64>>>,
 }
@@ -55,7 +55,7 @@ struct Checker<'a> {
 impl Checker<'_> {
     /// `v` must lie in the lookup range (the circuit looks it up in a table over it). An
     /// overflowed value is an overflow error in either mode.
-    fn check(&mut self, v: i64) -> Result<()> {
+    pub(crate) fn check(&mut self, v: i64) -> Result<()> {
         if overflowed(v) {
             return Err(self.arith(OVERFLOW_REASON));
         }
@@ -74,8 +74,12 @@ impl Checker<'_> {
             s.push(BTreeSet::new());
         }
     }
-    fn check_all(&mut self, a: &ArrayD<i64>) -> Result<()> {
+    pub(crate) fn check_all(&mut self, a: &ArrayD<i64>) -> Result<()> {
         a.iter().try_for_each(|&v| self.check(v))
+    }
+    /// A kernel error (shapes), with the node named.
+    pub(crate) fn invalid(&self, e: String) -> Error {
+        Error::invalid(self.op, self.node, e)
     }
     fn kernel<T>(&self, r: Result<T, String>) -> Result<T> {
         r.map_err(|e| Error::invalid(self.op, self.node, e))
@@ -436,6 +440,8 @@ fn eval(op: &QOp, ins: &[ArrayD<i64>], c: &mut Checker) -> Result<Vec<ArrayD<i64
         QOp::Tile { repeats } => one(c.kernel(shape::tile(x, repeats))?),
         QOp::Expand { shape: s } => one(c.kernel(shape::expand(x, s))?),
         QOp::Pad { mode, pads, value } => one(c.kernel(shape::pad(x, *mode, pads, *value))?),
+        QOp::Compare(op) => crate::ops::compare::eval_int(*op, ins, c),
+        QOp::Tree(t) => crate::ops::tree::eval_int(t, x, c),
     }
 }
 

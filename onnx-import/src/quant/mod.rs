@@ -16,7 +16,7 @@
 
 pub mod calibrate;
 pub mod exec;
-mod quantize;
+pub(crate) mod quantize;
 pub mod rules;
 
 pub use quantize::quantize;
@@ -114,6 +114,10 @@ pub enum QOp {
     Tile { repeats: Vec<usize> },
     Expand { shape: Shape },
     Pad { mode: PadMode, pads: Vec<usize>, value: i64 },
+    /// Comparisons, logic and selection ([`crate::ops::compare`]).
+    Compare(crate::ops::compare::CompareOp),
+    /// Tree-ensemble scores ([`crate::ops::tree`]).
+    Tree(crate::ops::tree::QTreeEnsemble),
 }
 
 impl QOp {
@@ -154,6 +158,8 @@ impl QOp {
             QOp::Tile { .. } => "Tile",
             QOp::Expand { .. } => "Expand",
             QOp::Pad { .. } => "Pad",
+            QOp::Compare(c) => c.name(),
+            QOp::Tree(_) => "TreeEnsemble",
         }
     }
 }

@@ -13,37 +13,37 @@ use ndarray::{ArrayD, IxDyn};
 /// Largest magnitude a quantized constant may have.
 const CONST_LIMIT: i64 = 1 << 40;
 
-enum In {
+pub(crate) enum In {
     V(ValueId),
     C(ArrayD<f32>),
 }
 
-struct Builder<'a> {
-    q: QGraph,
+pub(crate) struct Builder<'a> {
+    pub(crate) q: QGraph,
     map: Vec<Option<ValueId>>,
-    p: QuantParams,
-    node: &'a Node,
+    pub(crate) p: QuantParams,
+    pub(crate) node: &'a Node,
     step: usize,
 }
 
 impl<'a> Builder<'a> {
-    fn err(&self, reason: impl Into<String>) -> Error {
+    pub(crate) fn err(&self, reason: impl Into<String>) -> Error {
         Error::unsupported(&self.node.onnx_op, &self.node.name, reason)
     }
-    fn input(&self, g: &Graph, i: usize) -> Result<In> {
+    pub(crate) fn input(&self, g: &Graph, i: usize) -> Result<In> {
         match self.node.inputs.get(i) {
             Some(Operand::Value(v)) => Ok(In::V(self.map[*v].expect("topological order"))),
             Some(Operand::Const(c)) => Ok(In::C(g.consts[*c].to_f32())),
             None => Err(self.err(format!("missing input {i}"))),
         }
     }
-    fn scale(&self, v: ValueId) -> u32 {
+    pub(crate) fn scale(&self, v: ValueId) -> u32 {
         self.q.values[v].scale
     }
     fn shape(&self, v: ValueId) -> Vec<usize> {
         self.q.values[v].shape.clone()
     }
-    fn konst(&mut self, data: &ArrayD<f32>, scale: u32) -> Result<Operand> {
+    pub(crate) fn konst(&mut self, data: &ArrayD<f32>, scale: u32) -> Result<Operand> {
         let mut out = Vec::with_capacity(data.len());
         for &x in data.iter() {
             let v = q(x as f64, scale);
@@ -82,7 +82,7 @@ impl<'a> Builder<'a> {
         let reduce = super::rules::reduction(&act, s, s_out, self.p.lookup_range, self.p.table_bits);
         QOp::Lookup { act, in_scale: s, out_scale: s_out, reduce }
     }
-    fn emit(&mut self, op: QOp, inputs: Vec<Operand>, shape: Vec<usize>, scale: u32) -> ValueId {
+    pub(crate) fn emit(&mut self, op: QOp, inputs: Vec<Operand>, shape: Vec<usize>, scale: u32) -> ValueId {
         self.step += 1;
         let name = format!("{}/{}{}", self.node.name, op.name().to_lowercase(), self.step);
         self.emit_named(op, inputs, vec![(name, shape, scale)])[0]
@@ -106,7 +106,7 @@ impl<'a> Builder<'a> {
     }
     /// Operands for an op whose inputs must share a scale: values aligned to the largest value
     /// scale, constants quantized at it.
-    fn aligned(&mut self, ins: Vec<In>) -> Result<(Vec<Operand>, u32)> {
+    pub(crate) fn aligned(&mut self, ins: Vec<In>) -> Result<(Vec<Operand>, u32)> {
         let target = ins.iter().filter_map(|i| if let In::V(v) = i { Some(self.scale(*v)) } else { None }).max().unwrap_or(self.p.input_scale);
         let mut ops = Vec::new();
         for i in ins {
@@ -124,10 +124,14 @@ impl<'a> Builder<'a> {
             In::C(c) => (self.konst(&c, self.p.param_scale)?, self.p.param_scale),
         })
     }
-    fn out_shape(&self, g: &Graph, k: usize) -> Vec<usize> {
+    pub(crate) fn out_shape(&self, g: &Graph, k: usize) -> Vec<usize> {
         g.values[self.node.outputs[k]].shape.clone()
     }
-    fn value_of(&mut self, i: In) -> Result<ValueId> {
+    /// Whether `v` is 0 or 1 by construction: the output of a comparison or logic op.
+    pub(crate) fn is_boolean(&self, v: ValueId) -> bool {
+        self.q.nodes.iter().any(|n| n.outputs.contains(&v) && matches!(&n.op, QOp::Compare(c) if c.is_boolean()))
+    }
+    pub(crate) fn value_of(&mut self, i: In) -> Result<ValueId> {
         match i {
             In::V(v) => Ok(v),
             In::C(_) => Err(self.err("this operand must depend on the model input, not be a constant")),
@@ -472,11 +476,27 @@ fn lower_node(b: &mut Builder, g: &Graph) -> Result<Vec<ValueId>> {
             let v = b.value_of(v)?;
             single(b.emit(QOp::ArgMax { axis: *axis, keepdims: *keepdims, select_last_index: *select_last_index }, vec![Operand::Value(v)], out, 0))
         }
+        Op::Compare(c) => crate::ops::compare::quantize(b, g, *c),
+        Op::Tree(t) => {
+            let v = b.input(g, 0)?;
+            let v = b.value_of(v)?;
+            let s = b.scale(v);
+            let node = b.node;
+            let qt = crate::ops::tree::quantize(t, s, s_act, |r| Error::Arithmetic { node: node.name.clone(), op: node.onnx_op.clone(), reason: r })?;
+            single(b.emit(QOp::Tree(qt), vec![Operand::Value(v)], out, s_act))
+        }
         Op::Cast { to: DType::F32 } => {
             let v = b.input(g, 0)?;
             single(b.value_of(v)?)
         }
-        Op::Cast { to: DType::I64 } => Err(b.err("casting a runtime float to an integer is not supported")),
+        Op::Cast { to: DType::I64 } => match b.node.inputs[0] {
+            // An integer value (a label, a boolean) stays what it is, at scale 0.
+            Operand::Value(v) if g.values[v].dtype == DType::I64 => {
+                let v = b.input(g, 0)?;
+                single(b.value_of(v)?)
+            }
+            _ => Err(b.err("casting a runtime float to an integer is not supported")),
+        },
         other => match Activation::of_op(other) {
             Some(act) => {
                 let v = b.input(g, 0)?;

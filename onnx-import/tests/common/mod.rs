@@ -20,6 +20,20 @@ pub fn model_names() -> Vec<String> {
     v
 }
 
+/// The ONNX-breadth models in `models/breadth/` (comparisons, ai.onnx.ml tabular models), as
+/// `breadth/<name>`. They live apart so the whole-pipeline tests over `models/*` (CLI, EVM) do
+/// not take them in yet.
+pub fn breadth_names() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(models_dir().join("breadth"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("expected.json").exists())
+        .map(|e| format!("breadth/{}", e.file_name().to_string_lossy()))
+        .collect();
+    v.sort();
+    v
+}
+
 #[derive(Deserialize)]
 pub struct Expected {
     pub samples: usize,

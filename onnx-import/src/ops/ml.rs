@@ -1,0 +1,406 @@
+//! The `ai.onnx.ml` domain: the tabular models scikit-learn, XGBoost and LightGBM users bring
+//! (converted by skl2onnx / onnxmltools), lowered to IR ops that are proved like any other:
+//!
+//! | ONNX (ai.onnx.ml)      | lowered to |
+//! |------------------------|------------|
+//! | LinearRegressor        | `Gemm` (+ post transform) |
+//! | LinearClassifier       | `Gemm`, post transform, label `ArgMax` of the raw scores |
+//! | TreeEnsembleRegressor  | [`TreeEnsemble`] (+ post transform) |
+//! | TreeEnsembleClassifier | [`TreeEnsemble`], post transform, label (`ArgMax`, or `Greater` in the binary case) |
+//! | Scaler                 | `Sub`, `Mul` |
+//! | Normalizer             | `Div` by `ReduceSum(Abs)` (L1), `Sqrt(ReduceSum(x²))` (L2) or `ReduceMax` (MAX) |
+//! | Binarizer              | `Greater`, `Cast` |
+//! | ArrayFeatureExtractor  | `Gather` (constant indices) |
+//! | ZipMap                 | dropped: the output stays the probability tensor |
+//!
+//! Post transforms: `NONE`, `LOGISTIC` (`Sigmoid`), `SOFTMAX` (`Softmax` over the classes).
+//! The label is the index of the largest raw score (post transforms are monotone), so class
+//! labels must be `0..n` (string labels are refused by name). A binary tree classifier with one
+//! score column (weights for one class) follows onnxruntime: probabilities `[1 − p, p]` with
+//! `p = sigmoid(score)` (LOGISTIC) or `p = score` (NONE, non-negative weights; `[−s, s]`
+//! otherwise), label `[score > 0]` (`> 0.5` for NONE with non-negative weights).
+
+use crate::error::Result;
+use crate::import::lower::{Ctx, Lowered, Src, SubNode};
+use crate::ir::Op;
+use crate::ops::compare::CompareOp;
+use crate::ops::tree::{Mode, TreeEnsemble, TreeNode};
+use crate::tensor::{DType, Tensor};
+use ndarray::{ArrayD, IxDyn};
+use std::collections::HashMap;
+
+/// Lower an `ai.onnx.ml` node.
+pub(crate) fn lower(ctx: &Ctx) -> Result<Lowered> {
+    let a = &ctx.attrs;
+    match ctx.op {
+        "LinearRegressor" => linear(ctx, false),
+        "LinearClassifier" => linear(ctx, true),
+        "TreeEnsembleRegressor" => trees(ctx, false),
+        "TreeEnsembleClassifier" => trees(ctx, true),
+        "Scaler" => {
+            let f = features(ctx)?;
+            let offset = a.floats("offset")?.unwrap_or_default();
+            let scale = a.floats("scale")?.unwrap_or_default();
+            let vec = |v: Vec<f32>, d: f32, what: &str| -> Result<Tensor> {
+                match v.len() {
+                    0 => Ok(scalar(d)),
+                    1 => Ok(scalar(v[0])),
+                    n if n == f => Ok(Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[f]), v).expect("length checked"))),
+                    n => Err(ctx.err(format!("{what} has {n} values for {f} features"))),
+                }
+            };
+            let nodes = vec![
+                SubNode { op: Op::Sub, inputs: vec![Src::In(0), Src::Const(vec(offset, 0.0, "offset")?)] },
+                SubNode { op: Op::Mul, inputs: vec![Src::Node(0, 0), Src::Const(vec(scale, 1.0, "scale")?)] },
+            ];
+            Ok(Lowered::Graph { nodes, outputs: vec![Some(Src::Node(1, 0))] })
+        }
+        "Normalizer" => {
+            let axes = vec![ctx.rank(0)?.max(1) - 1];
+            let norm = a.string("norm")?.unwrap_or_else(|| "MAX".into());
+            let mut nodes = Vec::new();
+            let denom = match norm.as_str() {
+                "MAX" => push(&mut nodes, Op::ReduceMax { axes, keepdims: true }, vec![Src::In(0)]),
+                "L1" => {
+                    let abs = push(&mut nodes, Op::Abs, vec![Src::In(0)]);
+                    push(&mut nodes, Op::ReduceSum { axes, keepdims: true }, vec![abs])
+                }
+                "L2" => {
+                    let sq = push(&mut nodes, Op::Mul, vec![Src::In(0), Src::In(0)]);
+                    let s = push(&mut nodes, Op::ReduceSum { axes, keepdims: true }, vec![sq]);
+                    push(&mut nodes, Op::Sqrt, vec![s])
+                }
+                other => return Err(ctx.unsupported(format!("norm `{other}`"))),
+            };
+            let y = push(&mut nodes, Op::Div, vec![Src::In(0), denom]);
+            Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] })
+        }
+        "Binarizer" => {
+            let t = a.float_or("threshold", 0.0)?;
+            let mut nodes = Vec::new();
+            let gt = push(&mut nodes, Op::Compare(CompareOp::Greater), vec![Src::In(0), Src::Const(scalar(t))]);
+            let y = push(&mut nodes, Op::Cast { to: DType::F32 }, vec![gt]);
+            Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] })
+        }
+        "ArrayFeatureExtractor" => {
+            let idx = ctx.const_ints(1, "indices")?.ok_or_else(|| ctx.err("missing input 1 (indices)"))?;
+            let axis = ctx.rank(0)?.max(1) - 1;
+            let indices = ArrayD::from_shape_vec(IxDyn(&[idx.len()]), idx).expect("1-d");
+            Ok(Lowered::Op { op: Op::Gather { axis, indices }, data: vec![0] })
+        }
+        "ZipMap" => {
+            // Outputs stay tensors: the probabilities, in class order.
+            a.has("classlabels_int64s");
+            a.has("classlabels_strings");
+            Ok(Lowered::Alias(0))
+        }
+        _ => Err(ctx.unsupported("this ai.onnx.ml op is not supported by zkinfer (see the README for the supported list)")),
+    }
+}
+
+fn scalar(v: f32) -> Tensor {
+    Tensor::F32(ndarray::arr0(v).into_dyn())
+}
+
+/// Append a single-output node; returns its output.
+fn push(nodes: &mut Vec<SubNode>, op: Op, inputs: Vec<Src>) -> Src {
+    nodes.push(SubNode { op, inputs });
+    Src::Node(nodes.len() - 1, 0)
+}
+
+/// Number of features of the `[N, F]` (or `[F]`) input.
+fn features(ctx: &Ctx) -> Result<usize> {
+    let s = ctx.shape(0)?;
+    match s.len() {
+        1 => Ok(s[0]),
+        2 => Ok(s[1]),
+        r => Err(ctx.err(format!("takes a [N, F] input, got rank {r}"))),
+    }
+}
+
+/// The input as `[N, F]` rows (a rank-1 input reshaped to one row).
+fn rows_input(ctx: &Ctx, nodes: &mut Vec<SubNode>) -> Result<Src> {
+    let s = ctx.shape(0)?;
+    Ok(if s.len() == 1 { push(nodes, Op::Reshape { shape: vec![1, s[0]] }, vec![Src::In(0)]) } else { Src::In(0) })
+}
+
+fn post_transform(ctx: &Ctx, nodes: &mut Vec<SubNode>, scores: Src) -> Result<Src> {
+    let p = ctx.attrs.string("post_transform")?.unwrap_or_else(|| "NONE".into());
+    Ok(match p.as_str() {
+        "NONE" => scores,
+        "LOGISTIC" => push(nodes, Op::Sigmoid, vec![scores]),
+        "SOFTMAX" => push(nodes, Op::Softmax { axis: 1, flatten: false }, vec![scores]),
+        other => return Err(ctx.unsupported(format!("post_transform `{other}` (NONE, LOGISTIC and SOFTMAX are supported)"))),
+    })
+}
+
+/// Number of classes; labels must be `0..n`.
+fn classes(ctx: &Ctx, int_key: &str) -> Result<usize> {
+    let a = &ctx.attrs;
+    if a.strings("classlabels_strings")?.is_some_and(|s| !s.is_empty()) {
+        return Err(ctx.unsupported("string class labels (classlabels_strings); re-export with integer labels 0..n-1"));
+    }
+    let labels = a.ints(int_key)?.ok_or_else(|| ctx.err(format!("missing `{int_key}`")))?;
+    if labels.iter().enumerate().any(|(i, &l)| l != i as i64) {
+        return Err(ctx.unsupported(format!("class labels {labels:?}: only the labels 0..n-1 are supported")));
+    }
+    Ok(labels.len())
+}
+
+fn argmax_label(nodes: &mut Vec<SubNode>, scores: Src) -> Src {
+    push(nodes, Op::ArgMax { axis: 1, keepdims: false, select_last_index: false }, vec![scores])
+}
+
+/// LinearRegressor (`Y = X·Cᵀ + b`, `targets` columns) and LinearClassifier.
+fn linear(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
+    let a = &ctx.attrs;
+    let f = features(ctx)?;
+    let coef = a.floats("coefficients")?.ok_or_else(|| ctx.err("missing `coefficients`"))?;
+    if f == 0 || coef.len() % f != 0 {
+        return Err(ctx.err(format!("{} coefficients do not split into rows of {f} features", coef.len())));
+    }
+    let rows = coef.len() / f;
+    let intercepts = a.floats("intercepts")?.unwrap_or_default();
+    let b = match intercepts.len() {
+        0 => vec![0.0; rows],
+        n if n == rows => intercepts,
+        n => return Err(ctx.err(format!("{n} intercepts for {rows} coefficient rows"))),
+    };
+    if classifier {
+        a.has("multi_class");
+        let c = classes(ctx, "classlabels_ints")?;
+        if c != rows {
+            return Err(ctx.unsupported(format!("{rows} coefficient rows for {c} classes (a binary classifier with one row is not supported)")));
+        }
+    } else {
+        let t = a.int_or("targets", 1)? as usize;
+        if t != rows {
+            return Err(ctx.err(format!("targets = {t} but the coefficients hold {rows} rows")));
+        }
+    }
+    let mut nodes = Vec::new();
+    let x = rows_input(ctx, &mut nodes)?;
+    let w = Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[rows, f]), coef).expect("length checked"));
+    let bias = Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[rows]), b).expect("length checked"));
+    let gemm = Op::Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true };
+    let raw = push(&mut nodes, gemm, vec![x, Src::Const(w), Src::Const(bias)]);
+    let scores = post_transform(ctx, &mut nodes, raw.clone_src())?;
+    if classifier {
+        let label = argmax_label(&mut nodes, raw);
+        Ok(Lowered::Graph { nodes, outputs: vec![Some(label), Some(scores)] })
+    } else {
+        Ok(Lowered::Graph { nodes, outputs: vec![Some(scores)] })
+    }
+}
+
+impl Src {
+    fn clone_src(&self) -> Src {
+        match self {
+            Src::In(i) => Src::In(*i),
+            Src::Const(t) => Src::Const(t.clone()),
+            Src::Node(j, k) => Src::Node(*j, *k),
+        }
+    }
+}
+
+/// Floats of an attribute or of its `_as_tensor` form.
+fn floats_or_tensor(ctx: &Ctx, key: &str) -> Result<Option<Vec<f32>>> {
+    if let Some(v) = ctx.attrs.floats(key)? {
+        if !v.is_empty() {
+            ctx.attrs.has(&format!("{key}_as_tensor"));
+            return Ok(Some(v));
+        }
+    }
+    Ok(ctx.attrs.tensor(&format!("{key}_as_tensor"))?.map(|t| t.to_f32().iter().copied().collect()))
+}
+
+fn ints_req(ctx: &Ctx, key: &str) -> Result<Vec<i64>> {
+    ctx.attrs.ints(key)?.ok_or_else(|| ctx.err(format!("missing `{key}`")))
+}
+
+/// Parse the `nodes_*` and `{prefix}_*` vote attributes into trees. `target_of` maps a vote's
+/// target (class) id to an output column.
+fn parse_trees(ctx: &Ctx, prefix: &str, features: usize, targets: usize, target_of: &dyn Fn(i64) -> Option<usize>) -> Result<Vec<Vec<TreeNode>>> {
+    let a = &ctx.attrs;
+    let tree_ids = ints_req(ctx, "nodes_treeids")?;
+    let node_ids = ints_req(ctx, "nodes_nodeids")?;
+    let feats = ints_req(ctx, "nodes_featureids")?;
+    let modes = a.strings("nodes_modes")?.ok_or_else(|| ctx.err("missing `nodes_modes`"))?;
+    let values = floats_or_tensor(ctx, "nodes_values")?.unwrap_or_default();
+    let yes = ints_req(ctx, "nodes_truenodeids")?;
+    let no = ints_req(ctx, "nodes_falsenodeids")?;
+    // Hit rates only guide evaluation order; missing-value tracks matter for NaN inputs, which
+    // quantization maps to 0 (documented limitation).
+    floats_or_tensor(ctx, "nodes_hitrates")?;
+    a.has("nodes_missing_value_tracks_true");
+    let n = tree_ids.len();
+    if [node_ids.len(), feats.len(), modes.len(), yes.len(), no.len()].iter().any(|&l| l != n) || (values.len() != n && !values.is_empty()) {
+        return Err(ctx.err("the nodes_* attributes have different lengths"));
+    }
+    let v_tree = ints_req(ctx, &format!("{prefix}_treeids"))?;
+    let v_node = ints_req(ctx, &format!("{prefix}_nodeids"))?;
+    let v_id = ints_req(ctx, &format!("{prefix}_ids"))?;
+    let v_w = floats_or_tensor(ctx, &format!("{prefix}_weights"))?.ok_or_else(|| ctx.err(format!("missing `{prefix}_weights`")))?;
+    if [v_node.len(), v_id.len(), v_w.len()].iter().any(|&l| l != v_tree.len()) {
+        return Err(ctx.err(format!("the {prefix}_* attributes have different lengths")));
+    }
+    let mut votes: HashMap<(i64, i64), Vec<(usize, f32)>> = HashMap::new();
+    for i in 0..v_tree.len() {
+        let t = target_of(v_id[i]).filter(|&t| t < targets).ok_or_else(|| ctx.err(format!("{prefix}_ids holds {}, outside the {targets} outputs", v_id[i])))?;
+        votes.entry((v_tree[i], v_node[i])).or_default().push((t, v_w[i]));
+    }
+    // Trees in order of first appearance; nodes of a tree in their listed order.
+    let mut tree_index: HashMap<i64, usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, &t) in tree_ids.iter().enumerate() {
+        let k = *tree_index.entry(t).or_insert_with(|| {
+            members.push(Vec::new());
+            members.len() - 1
+        });
+        members[k].push(i);
+    }
+    let mut trees = Vec::with_capacity(members.len());
+    for m in &members {
+        let tid = tree_ids[m[0]];
+        let local: HashMap<i64, usize> = m.iter().enumerate().map(|(j, &i)| (node_ids[i], j)).collect();
+        if local.len() != m.len() {
+            return Err(ctx.err(format!("tree {tid} lists a node id twice")));
+        }
+        let child = |id: i64| local.get(&id).copied().ok_or_else(|| ctx.err(format!("tree {tid} refers to node {id}, which it does not have")));
+        let mut nodes = Vec::with_capacity(m.len());
+        let mut is_child = vec![false; m.len()];
+        for &i in m {
+            let mode = match modes[i].as_str() {
+                "LEAF" => None,
+                "BRANCH_LEQ" => Some(Mode::Leq),
+                "BRANCH_LT" => Some(Mode::Lt),
+                "BRANCH_GTE" => Some(Mode::Gte),
+                "BRANCH_GT" => Some(Mode::Gt),
+                other => return Err(ctx.unsupported(format!("branch mode `{other}` (tree {tid}, node {}); BRANCH_LEQ/LT/GTE/GT are supported", node_ids[i]))),
+            };
+            nodes.push(match mode {
+                None => TreeNode::Leaf { weights: votes.remove(&(tid, node_ids[i])).unwrap_or_default() },
+                Some(mode) => {
+                    let feature = usize::try_from(feats[i]).ok().filter(|&f| f < features).ok_or_else(|| ctx.err(format!("tree {tid} node {} reads feature {} of {features}", node_ids[i], feats[i])))?;
+                    let (y, n) = (child(yes[i])?, child(no[i])?);
+                    is_child[y] = true;
+                    is_child[n] = true;
+                    TreeNode::Branch { feature, mode, threshold: *values.get(i).ok_or_else(|| ctx.err("missing nodes_values"))?, yes: y, no: n }
+                }
+            });
+        }
+        let roots: Vec<usize> = (0..m.len()).filter(|&j| !is_child[j]).collect();
+        if roots.len() != 1 {
+            return Err(ctx.err(format!("tree {tid} has {} roots", roots.len())));
+        }
+        trees.push(rooted(ctx, nodes, roots[0], tid)?);
+    }
+    if let Some(((t, n), _)) = votes.into_iter().next() {
+        return Err(ctx.err(format!("a vote for tree {t} node {n}, which is not a leaf")));
+    }
+    Ok(trees)
+}
+
+/// The nodes renumbered so the root is node 0; refuses a node reached twice (not a tree).
+fn rooted(ctx: &Ctx, nodes: Vec<TreeNode>, root: usize, tid: i64) -> Result<Vec<TreeNode>> {
+    let mut order = vec![root];
+    let mut pos = vec![usize::MAX; nodes.len()];
+    pos[root] = 0;
+    let mut i = 0;
+    while i < order.len() {
+        if let TreeNode::Branch { yes, no, .. } = &nodes[order[i]] {
+            for c in [*yes, *no] {
+                if pos[c] != usize::MAX {
+                    return Err(ctx.err(format!("tree {tid} is not a tree: a node is reached twice")));
+                }
+                pos[c] = order.len();
+                order.push(c);
+            }
+        }
+        i += 1;
+    }
+    Ok(order
+        .iter()
+        .map(|&j| match &nodes[j] {
+            TreeNode::Branch { feature, mode, threshold, yes, no } => TreeNode::Branch { feature: *feature, mode: *mode, threshold: *threshold, yes: pos[*yes], no: pos[*no] },
+            leaf => leaf.clone(),
+        })
+        .collect())
+}
+
+/// TreeEnsembleRegressor and TreeEnsembleClassifier.
+fn trees(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
+    let a = &ctx.attrs;
+    let f = features(ctx)?;
+    let base = floats_or_tensor(ctx, "base_values")?.unwrap_or_default();
+    let mut nodes = Vec::new();
+    let x = rows_input(ctx, &mut nodes)?;
+    if !classifier {
+        let targets = a.int_or("n_targets", 1)? as usize;
+        let mut trees = parse_trees(ctx, "target", f, targets, &|id| usize::try_from(id).ok())?;
+        match a.string("aggregate_function")?.as_deref().unwrap_or("SUM") {
+            "SUM" => {}
+            "AVERAGE" => {
+                let n = trees.len() as f32;
+                for t in &mut trees {
+                    for node in t {
+                        if let TreeNode::Leaf { weights } = node {
+                            weights.iter_mut().for_each(|(_, w)| *w /= n);
+                        }
+                    }
+                }
+            }
+            other => return Err(ctx.unsupported(format!("aggregate_function `{other}` (SUM and AVERAGE are supported)"))),
+        }
+        let base = base_vec(ctx, base, targets)?;
+        let raw = push(&mut nodes, Op::Tree(TreeEnsemble { features: f, targets, base, trees }), vec![x]);
+        let y = post_transform(ctx, &mut nodes, raw)?;
+        return Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] });
+    }
+    let c = classes(ctx, "classlabels_int64s")?;
+    let ids = ints_req(ctx, "class_ids")?;
+    let binary = c == 2 && !ids.is_empty() && ids.iter().all(|&i| i == ids[0]);
+    if !binary {
+        let trees = parse_trees(ctx, "class", f, c, &|id| usize::try_from(id).ok())?;
+        let base = base_vec(ctx, base, c)?;
+        let raw = push(&mut nodes, Op::Tree(TreeEnsemble { features: f, targets: c, base, trees }), vec![x]);
+        let probs = post_transform(ctx, &mut nodes, raw.clone_src())?;
+        let label = argmax_label(&mut nodes, raw);
+        return Ok(Lowered::Graph { nodes, outputs: vec![Some(label), Some(probs)] });
+    }
+    // Binary with one score column (module docs).
+    let positive = floats_or_tensor(ctx, "class_weights")?.unwrap_or_default().iter().all(|&w| w >= 0.0);
+    let trees = parse_trees(ctx, "class", f, 1, &|_| Some(0))?;
+    let base = base_vec(ctx, base, 1)?;
+    let raw = push(&mut nodes, Op::Tree(TreeEnsemble { features: f, targets: 1, base, trees }), vec![x]);
+    let post = a.string("post_transform")?.unwrap_or_else(|| "NONE".into());
+    let (p, low, cut) = match post.as_str() {
+        "LOGISTIC" => {
+            let p = push(&mut nodes, Op::Sigmoid, vec![raw.clone_src()]);
+            let q = push(&mut nodes, Op::Sub, vec![Src::Const(scalar(1.0)), p.clone_src()]);
+            (p, q, 0.0)
+        }
+        "NONE" if positive => {
+            let q = push(&mut nodes, Op::Sub, vec![Src::Const(scalar(1.0)), raw.clone_src()]);
+            (raw.clone_src(), q, 0.5)
+        }
+        "NONE" => {
+            let q = push(&mut nodes, Op::Neg, vec![raw.clone_src()]);
+            (raw.clone_src(), q, 0.0)
+        }
+        other => return Err(ctx.unsupported(format!("post_transform `{other}` for a binary tree classifier (NONE and LOGISTIC are supported)"))),
+    };
+    let probs = push(&mut nodes, Op::Concat { axis: 1 }, vec![low, p]);
+    let gt = push(&mut nodes, Op::Compare(CompareOp::Greater), vec![raw, Src::Const(scalar(cut))]);
+    let n = if ctx.shape(0)?.len() == 1 { 1 } else { ctx.shape(0)?[0] };
+    let label = push(&mut nodes, Op::Reshape { shape: vec![n] }, vec![gt]);
+    Ok(Lowered::Graph { nodes, outputs: vec![Some(label), Some(probs)] })
+}
+
+fn base_vec(ctx: &Ctx, base: Vec<f32>, n: usize) -> Result<Vec<f32>> {
+    match base.len() {
+        0 => Ok(vec![0.0; n]),
+        l if l == n => Ok(base),
+        l => Err(ctx.err(format!("{l} base values for {n} outputs"))),
+    }
+}

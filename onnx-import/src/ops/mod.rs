@@ -1,0 +1,16 @@
+//! Op families, one module each, with every stage of the family side by side:
+//!
+//! * `lower`: ONNX node → IR op (attributes read and checked, legacy forms resolved);
+//! * `eval_float`: the float kernel, which is also the shape rule (import evaluates each op on
+//!   zeros to learn its output shapes);
+//! * `quantize`: the float op → integer ops, with the scale rules of [`crate::quant`];
+//! * `eval_int`: the integer semantics the circuit proves, with the range checks it makes.
+//!
+//! The circuit layout of a family lives in the module of the same name in `zkinfer-circuits`
+//! (`circuits/src/ops/`). Adding a family is its module here, its layout there, and its tests.
+//! (The ops that predate this structure are still spread over `import/lower.rs`,
+//! `float_exec.rs`, `quant/quantize.rs`, `quant/exec.rs` and `circuits/src/model.rs`.)
+
+pub mod compare;
+pub mod ml;
+pub mod tree;
