@@ -102,6 +102,23 @@ fn every_committed_model_verifies_in_revm_and_on_anvil() {
     assert!(over.is_empty(), "verifiers over the 24,576-byte limit: {over:?}");
 }
 
+/// A tree ensemble (gradient boosting on iris: comparisons, indicator products and leaf sums)
+/// in the embedded EVM and on anvil: accepted, tampered proofs and instances rejected, same gas.
+#[test]
+fn tree_ensemble_verifies_in_revm_and_on_anvil() {
+    let p = proven("breadth/ml_gbm_iris", RunArgs::default());
+    let node = anvil();
+    let mut chain = RpcChain::connect(&node.url, Some(ANVIL_DEV_KEY)).unwrap();
+    let run = |chain: &mut dyn Chain| {
+        let d = deploy_verifier(chain, &p.sol).unwrap();
+        acceptance(chain, &d, &p.instances, &p.proof).unwrap()
+    };
+    let (a, b) = (run(&mut EmbeddedEvm::default()), run(&mut chain));
+    assert!(a.valid.valid && a.valid.fits_size_limit, "{a:?}");
+    assert_eq!(a, b, "revm and anvil disagree");
+    eprintln!("ml_gbm_iris: {a:?}");
+}
+
 /// A two-lane circuit (more columns, the layout LeNet-size models get) in the embedded EVM.
 #[test]
 fn two_lane_verifier_accepts_and_rejects() {

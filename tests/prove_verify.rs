@@ -72,6 +72,20 @@ fn committed_models_prove_and_verify() {
     }
 }
 
+/// The comparison model and the tabular (`ai.onnx.ml`) models whose calibrated circuits are
+/// small: a linear classifier, a decision tree, a random forest, gradient boosting and XGBoost
+/// (tree ensembles laid out by `zkinfer_circuits::ops::tree`). The regressors and the
+/// breast-cancer models need lookup ranges of 2^21 rows and more (features and targets in the
+/// thousands) and are left to `quantized_fidelity`.
+#[test]
+fn tabular_models_prove_and_verify() {
+    for name in ["ops_compare", "ml_logreg_iris", "ml_tree_iris", "ml_forest_iris", "ml_gbm_iris", "ml_xgboost_iris"] {
+        let name = format!("breadth/{name}");
+        let r = setup(&name, RunArgs::default());
+        prove_and_tamper(&name, &r);
+    }
+}
+
 #[test]
 fn digits_mlp_visibilities_prove_and_verify() {
     use Visibility::*;

@@ -104,6 +104,17 @@ pub struct Layout<'r, 'c> {
     /// section the caller starts ([`Layout::start_section`]). Remainder and non-negative range
     /// tables are not recorded.
     pub looked_up: Option<Vec<BTreeSet<i64>>>,
+    /// When set, records every advice cell assigned (with its value) and every copy constraint:
+    /// what a test needs to move a wire, all its copies together, and see which gate or lookup
+    /// catches it (`circuits/tests/wires.rs`).
+    pub trace: Option<Trace>,
+}
+
+/// The advice cells a layout assigned and the copies it constrained ([`Layout::trace`]).
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub cells: Vec<(Cell, Option<Fr>)>,
+    pub copies: Vec<(Cell, Cell)>,
 }
 
 fn val(v: Option<i64>) -> Value<Fr> {
@@ -115,7 +126,7 @@ fn val(v: Option<i64>) -> Value<Fr> {
 
 impl<'r, 'c> Layout<'r, 'c> {
     pub fn new(region: Option<&'c mut Region<'r, Fr>>, cfg: &'c ModelConfig, tables: Tables) -> Self {
-        Layout { region, cfg, tables, row: 0, public: vec![], consts: Default::default(), looked_up: None }
+        Layout { region, cfg, tables, row: 0, public: vec![], consts: Default::default(), looked_up: None, trace: None }
     }
 
     pub fn advice(&mut self, col: Column<Advice>, row: usize, v: Option<i64>) -> Wire {
@@ -123,6 +134,9 @@ impl<'r, 'c> Layout<'r, 'c> {
             Some(r) => r.assign_advice(col, row, val(v)).cell(),
             None => Cell { row_offset: row, column: col.into() },
         };
+        if let Some(t) = self.trace.as_mut() {
+            t.cells.push((cell, v.map(fr)));
+        }
         Wire { cell, value: v }
     }
     pub fn fixed(&mut self, col: Column<Fixed>, row: usize, v: i64) {
@@ -139,6 +153,9 @@ impl<'r, 'c> Layout<'r, 'c> {
         Ok(())
     }
     pub fn eq(&mut self, a: &Wire, b: &Wire) {
+        if let Some(t) = self.trace.as_mut() {
+            t.copies.push((a.cell, b.cell));
+        }
         if let Some(r) = self.region.as_deref_mut() {
             r.constrain_equal(a.cell, b.cell);
         }
@@ -639,12 +656,19 @@ impl<'r, 'c> Layout<'r, 'c> {
     }
 
     fn advice_fr(&mut self, col: Column<Advice>, row: usize, v: Option<Fr>) -> Cell {
-        match self.region.as_deref_mut() {
+        let cell = match self.region.as_deref_mut() {
             Some(r) => r.assign_advice(col, row, v.map_or(Value::unknown(), Value::known)).cell(),
             None => Cell { row_offset: row, column: col.into() },
+        };
+        if let Some(t) = self.trace.as_mut() {
+            t.cells.push((cell, v));
         }
+        cell
     }
     fn eq_cell(&mut self, a: Cell, b: Cell) {
+        if let Some(t) = self.trace.as_mut() {
+            t.copies.push((a, b));
+        }
         if let Some(r) = self.region.as_deref_mut() {
             r.constrain_equal(a, b);
         }
