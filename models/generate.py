@@ -555,6 +555,25 @@ def ops_compare():
     save("breadth/ops_compare", g, 13, [rnd(3, 1, 12), rnd(3, 1, 12)])
 
 
+def ops_unary():
+    """The elementwise functions of onnx-import/src/ops/unary.rs. Inputs keep away from the
+    integers and halves (where Floor, Ceil, Round, ThresholdedRelu and Shrink jump), so a
+    quantized input decides each jump as the float one does."""
+    n = helper.make_node
+    acts = [
+        ("Sin", {}), ("Cos", {}), ("Atan", {}), ("Sinh", {}), ("Cosh", {}), ("Softsign", {}),
+        ("HardSigmoid", {"alpha": 0.3, "beta": 0.4}), ("HardSwish", {}), ("Celu", {"alpha": 1.5}), ("Mish", {}),
+        ("ThresholdedRelu", {"alpha": 1.0}), ("Shrink", {"bias": 0.2, "lambd": 0.5}), ("Floor", {}), ("Ceil", {}), ("Round", {}),
+    ]
+    nodes = [n(op, ["x"], [f"out_{op.lower()}"], name=op.lower(), **attrs) for op, attrs in acts]
+    outs = [f"out_{op.lower()}" for op, _ in acts]
+    g = helper.make_graph(nodes, "ops_unary", [vi("x", [1, 16])], [vi(o, [1, 16]) for o in outs])
+    rng = np.random.default_rng(2026)
+    whole = rng.integers(-3, 3, size=(4, 1, 16))
+    frac = rng.uniform(0.1, 0.4, size=(4, 1, 16)) + 0.5 * rng.integers(0, 2, size=(4, 1, 16))
+    save("breadth/ops_unary", g, 18, [f32(whole + frac)])
+
+
 def tabular():
     """scikit-learn / XGBoost / LightGBM models converted with skl2onnx / onnxmltools (ai.onnx.ml)."""
     from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
@@ -654,3 +673,4 @@ if __name__ == "__main__":
     ops_compare()
     tabular()
     bad_models()
+    ops_unary()

@@ -24,6 +24,30 @@ pub enum Activation {
     Rsqrt { eps: f32 },
     /// `ln(x)` for `x > 0`, used by LogSoftmax (never evaluated at `x <= 0` there).
     Ln,
+    // The elementwise ops of `crate::ops::unary` (ONNX definitions).
+    Sin,
+    Cos,
+    Atan,
+    Sinh,
+    Cosh,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `max(0, min(1, alpha·x + beta))`.
+    HardSigmoid { alpha: f32, beta: f32 },
+    /// `x · max(0, min(1, x/6 + 1/2))`.
+    HardSwish,
+    /// `max(0, x) + min(0, alpha·(exp(x/alpha) − 1))`.
+    Celu { alpha: f32 },
+    /// `x · tanh(softplus(x))`.
+    Mish,
+    /// `x` where `x > alpha`, else 0.
+    ThresholdedRelu { alpha: f32 },
+    /// `x + bias` where `x < −lambd`, `x − bias` where `x > lambd`, else 0.
+    Shrink { bias: f32, lambd: f32 },
+    Floor,
+    Ceil,
+    /// Round half to even.
+    Round,
 }
 
 impl Activation {
@@ -41,6 +65,7 @@ impl Activation {
             Op::Pow { exponent } => Activation::Pow { exponent },
             Op::Erf => Activation::Erf,
             Op::Gelu { tanh } => Activation::Gelu { tanh },
+            Op::Unary(act) => act,
             _ => return None,
         })
     }
@@ -71,6 +96,29 @@ impl Activation {
             }
             Activation::Rsqrt { eps } => 1.0 / (x.max(0.0) + eps as f64).sqrt(),
             Activation::Ln => x.ln(),
+            Activation::Sin => x.sin(),
+            Activation::Cos => x.cos(),
+            Activation::Atan => x.atan(),
+            Activation::Sinh => x.sinh(),
+            Activation::Cosh => x.cosh(),
+            Activation::Softsign => x / (1.0 + x.abs()),
+            Activation::HardSigmoid { alpha, beta } => (alpha as f64 * x + beta as f64).clamp(0.0, 1.0),
+            Activation::HardSwish => x * (x / 6.0 + 0.5).clamp(0.0, 1.0),
+            Activation::Celu { alpha } => {
+                let a = alpha as f64;
+                x.max(0.0) + (a * libm::expm1(x / a)).min(0.0)
+            }
+            Activation::Mish => x * (x.max(0.0) + libm::log1p((-x.abs()).exp())).tanh(),
+            Activation::ThresholdedRelu { alpha } => {
+                if x > alpha as f64 { x } else { 0.0 }
+            }
+            Activation::Shrink { bias, lambd } => {
+                let (b, l) = (bias as f64, lambd as f64);
+                if x < -l { x + b } else if x > l { x - b } else { 0.0 }
+            }
+            Activation::Floor => x.floor(),
+            Activation::Ceil => x.ceil(),
+            Activation::Round => x.round_ties_even(),
         }
     }
 
@@ -89,6 +137,21 @@ impl Activation {
             Activation::Gelu { .. } => "Gelu",
             Activation::Rsqrt { .. } => "Rsqrt",
             Activation::Ln => "Ln",
+            Activation::Sin => "Sin",
+            Activation::Cos => "Cos",
+            Activation::Atan => "Atan",
+            Activation::Sinh => "Sinh",
+            Activation::Cosh => "Cosh",
+            Activation::Softsign => "Softsign",
+            Activation::HardSigmoid { .. } => "HardSigmoid",
+            Activation::HardSwish => "HardSwish",
+            Activation::Celu { .. } => "Celu",
+            Activation::Mish => "Mish",
+            Activation::ThresholdedRelu { .. } => "ThresholdedRelu",
+            Activation::Shrink { .. } => "Shrink",
+            Activation::Floor => "Floor",
+            Activation::Ceil => "Ceil",
+            Activation::Round => "Round",
         }
     }
 }

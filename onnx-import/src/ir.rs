@@ -101,6 +101,8 @@ pub enum Op {
     Erf,
     /// Gelu; `tanh` selects the tanh approximation.
     Gelu { tanh: bool },
+    /// An elementwise function of `crate::ops::unary` (by table lookup when quantized).
+    Unary(crate::activation::Activation),
     Clip { min: Option<f32>, max: Option<f32> },
     /// Softmax along `axis`; `flatten` gives the opset < 13 semantics (all axes from `axis` on).
     Softmax { axis: usize, flatten: bool },
@@ -192,6 +194,7 @@ impl Op {
             Op::ArgMax { .. } => "ArgMax",
             Op::Cast { .. } => "Cast",
             Op::Compare(c) => c.name(),
+            Op::Unary(a) => a.name(),
             Op::Tree(_) => "TreeEnsemble",
         }
     }

@@ -268,6 +268,10 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
         a.finish()?;
         return Ok(lowered);
     }
+    if let Some(lowered) = crate::ops::unary::lower(ctx)? {
+        a.finish()?;
+        return Ok(lowered);
+    }
     let lowered = match ctx.op {
         "Identity" => Lowered::Alias(0),
         "Dropout" => {

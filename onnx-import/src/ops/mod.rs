@@ -14,3 +14,4 @@
 pub mod compare;
 pub mod ml;
 pub mod tree;
+pub mod unary;

@@ -1,0 +1,70 @@
+//! Elementwise functions of one input without a family of their own: Sin, Cos, Atan, Sinh,
+//! Cosh, Softsign, HardSigmoid, HardSwish, Celu, Mish, ThresholdedRelu, Shrink, Floor, Ceil and
+//! Round.
+//!
+//! Each is an [`Activation`], defined once in `crate::activation` (the ONNX formula, in f64): the
+//! float executor evaluates it, and the quantizer turns it into one table lookup from the input's
+//! scale to the activation scale, `y_q = round(f(x_q / 2^s_in) · 2^s_out)` (saturated), exactly
+//! as the older activations — so the stages after lowering are the shared ones
+//! (`float_exec`, `quant::quantize`, `quant::exec`, and the lookup layout in the circuit, whose
+//! soundness tests cover every function table). Floor, Ceil and Round are exact at the table's
+//! input scale. Functions with poles or a restricted domain (Tan, Log, Reciprocal, Asin, Acos)
+//! are not in the family: their tables would saturate where the float function diverges.
+
+use crate::activation::Activation;
+use crate::error::Result;
+use crate::import::lower::{Ctx, Lowered};
+use crate::ir::Op;
+
+/// Lower an ONNX node of the family (`None`: not one of its ops).
+pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
+    let a = &ctx.attrs;
+    let act = match ctx.op {
+        "Sin" => Activation::Sin,
+        "Cos" => Activation::Cos,
+        "Atan" => Activation::Atan,
+        "Sinh" => Activation::Sinh,
+        "Cosh" => Activation::Cosh,
+        "Softsign" => Activation::Softsign,
+        "HardSigmoid" => Activation::HardSigmoid { alpha: a.float_or("alpha", 0.2)?, beta: a.float_or("beta", 0.5)? },
+        "HardSwish" => Activation::HardSwish,
+        "Celu" => {
+            let alpha = a.float_or("alpha", 1.0)?;
+            if alpha == 0.0 || !alpha.is_finite() {
+                return Err(ctx.err(format!("Celu needs a finite non-zero alpha, got {alpha}")));
+            }
+            Activation::Celu { alpha }
+        }
+        "Mish" => Activation::Mish,
+        "ThresholdedRelu" => Activation::ThresholdedRelu { alpha: a.float_or("alpha", 1.0)? },
+        "Shrink" => Activation::Shrink { bias: a.float_or("bias", 0.0)?, lambd: a.float_or("lambd", 0.5)? },
+        "Floor" => Activation::Floor,
+        "Ceil" => Activation::Ceil,
+        "Round" => Activation::Round,
+        _ => return Ok(None),
+    };
+    if ctx.ins.len() != 1 || !ctx.has_input(0) {
+        return Err(ctx.err(format!("{} takes one input, the node has {}", act.name(), ctx.ins.len())));
+    }
+    Ok(Some(Lowered::Op { op: Op::Unary(act), data: vec![0] }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_follow_onnx() {
+        let hs = Activation::HardSigmoid { alpha: 0.2, beta: 0.5 };
+        assert_eq!((hs.eval(-10.0), hs.eval(0.0), hs.eval(10.0)), (0.0, 0.5, 1.0));
+        assert_eq!(Activation::HardSwish.eval(-4.0), 0.0);
+        assert_eq!(Activation::HardSwish.eval(4.0), 4.0);
+        let sh = Activation::Shrink { bias: 0.25, lambd: 0.5 };
+        assert_eq!((sh.eval(-1.0), sh.eval(0.3), sh.eval(1.0)), (-0.75, 0.0, 0.75));
+        assert_eq!(Activation::ThresholdedRelu { alpha: 1.0 }.eval(1.0), 0.0);
+        assert_eq!((Activation::Round.eval(2.5), Activation::Round.eval(-1.5), Activation::Round.eval(0.6)), (2.0, -2.0, 1.0));
+        assert_eq!((Activation::Floor.eval(-0.5), Activation::Ceil.eval(-0.5)), (-1.0, 0.0));
+        assert!((Activation::Celu { alpha: 2.0 }.eval(-1.0) - 2.0 * ((-0.5f64).exp() - 1.0)).abs() < 1e-12);
+        assert!((Activation::Mish.eval(1.0) - 0.865_098_4).abs() < 1e-6);
+    }
+}
