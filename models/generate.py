@@ -629,6 +629,39 @@ def tabular():
     save_model("breadth/ml_lightgbm_binary", o, [pick(cx, 4)])
 
 
+def tabular_small():
+    """The ai.onnx.ml kinds whose other models are too large to prove in the test suite (diabetes and
+    breast-cancer inputs and targets run into the thousands, so their lookup ranges need 2^21+
+    rows), on iris-sized data: Scaler + LinearRegressor, TreeEnsembleRegressor, Binarizer,
+    binary LinearClassifier with ArrayFeatureExtractor."""
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import Binarizer
+    from sklearn.svm import LinearSVC
+    from skl2onnx import to_onnx
+
+    rng = np.random.default_rng(2027)
+    ix, iy = load_iris(return_X_y=True)
+    ix = f32(ix)
+    # Regress petal width on the other three measurements.
+    rx, ry = ix[:, :3], ix[:, 3]
+    conv = lambda m, X: to_onnx(m, X[:1], target_opset={"": 13, "ai.onnx.ml": 3})
+    pick = lambda X, k: X[rng.choice(len(X), k, replace=False)]
+    m = make_pipeline(StandardScaler(), LinearRegression()).fit(rx, ry)
+    save_model("breadth/ml_linreg_iris", conv(m, rx), [pick(rx, 4)])
+    m = RandomForestRegressor(n_estimators=3, max_depth=3, random_state=0).fit(rx, ry)
+    save_model("breadth/ml_forest_reg_iris", conv(m, rx), [pick(rx, 4)])
+    # Binary (virginica or not) on binarized measurements; iris values have one decimal, so a
+    # threshold at .05 leaves no sample at the boundary.
+    # (skl2onnx 1.20 cannot convert a pipeline ending in LinearSVC, hence two models.)
+    vy = (iy == 2).astype(np.int64)
+    m = make_pipeline(Binarizer(threshold=3.05), LogisticRegression()).fit(ix, vy)
+    save_model("breadth/ml_binarizer_iris", conv(m, ix), [pick(ix, 4)])
+    save_model("breadth/ml_linear_svc_iris", conv(LinearSVC().fit(ix, vy), ix), [pick(ix, 4)])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -674,3 +707,4 @@ if __name__ == "__main__":
     tabular()
     bad_models()
     ops_unary()
+    tabular_small()

@@ -73,13 +73,18 @@ fn committed_models_prove_and_verify() {
 }
 
 /// The comparison model and the tabular (`ai.onnx.ml`) models whose calibrated circuits are
-/// small: a linear classifier, a decision tree, a random forest, gradient boosting and XGBoost
-/// (tree ensembles laid out by `zkinfer_circuits::ops::tree`). The regressors and the
-/// breast-cancer models need lookup ranges of 2^21 rows and more (features and targets in the
-/// thousands) and are left to `quantized_fidelity`.
+/// small, and the unary lookup family: every ai.onnx.ml kind the importer takes (Scaler,
+/// Normalizer, Binarizer, LinearClassifier, LinearRegressor, ArrayFeatureExtractor,
+/// TreeEnsembleClassifier and TreeEnsembleRegressor, laid out by `zkinfer_circuits::ops::tree`).
+/// The diabetes and breast-cancer models need lookup ranges of 2^21 rows and more (features and
+/// targets in the thousands) and are left to `quantized_fidelity`.
 #[test]
 fn tabular_models_prove_and_verify() {
-    for name in ["ops_compare", "ml_logreg_iris", "ml_tree_iris", "ml_forest_iris", "ml_gbm_iris", "ml_xgboost_iris"] {
+    let names = [
+        "ops_compare", "ops_unary", "ml_logreg_iris", "ml_tree_iris", "ml_forest_iris", "ml_gbm_iris", "ml_xgboost_iris",
+        "ml_linreg_iris", "ml_forest_reg_iris", "ml_binarizer_iris", "ml_linear_svc_iris",
+    ];
+    for name in names {
         let name = format!("breadth/{name}");
         let r = setup(&name, RunArgs::default());
         prove_and_tamper(&name, &r);
