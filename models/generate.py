@@ -37,13 +37,15 @@ def f32(a):
     return np.asarray(a, dtype=np.float32)
 
 
-def save(name, graph, opset, samples, extra=None):
-    """samples: list (per model input) of arrays shaped [k, *input_shape]."""
+def save(name, graph, opset, samples, extra=None, reference=False):
+    """samples: list (per model input) of arrays shaped [k, *input_shape]. `reference`: expected
+    outputs from onnx's reference evaluator instead of onnxruntime (for forms onnxruntime
+    refuses, e.g. batch-major recurrent layers)."""
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="zkinfer-tests")
     model.ir_version = min(model.ir_version, 8)
     if all(o.type.tensor_type.HasField("shape") for o in graph.output):
         onnx.checker.check_model(model, full_check=True)
-    save_model(name, model, samples, extra)
+    save_model(name, model, samples, extra, reference)
 
 
 def as_tensor(r):
@@ -54,14 +56,36 @@ def as_tensor(r):
     return np.asarray(r, dtype=np.float64)
 
 
-def save_model(name, model, samples, extra=None):
+class Reference:
+    """onnx's reference evaluator behind onnxruntime's `InferenceSession` interface."""
+
+    def __init__(self, model):
+        from onnx.reference import ReferenceEvaluator
+
+        self.ev = ReferenceEvaluator(model)
+        init = {i.name for i in model.graph.initializer}
+        self.inputs = [i for i in model.graph.input if i.name not in init]
+
+    def input_info(self):
+        return [(i.name, [d.dim_value or 1 for d in i.type.tensor_type.shape.dim]) for i in self.inputs]
+
+    def run(self, _, feed):
+        return self.ev.run(None, feed)
+
+
+def save_model(name, model, samples, extra=None, reference=False):
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "model.onnx")
     onnx.save(model, path)
-    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    names = [i.name for i in sess.get_inputs()]
-    shapes = [[d if isinstance(d, int) else 1 for d in i.shape] for i in sess.get_inputs()]
+    if reference:
+        sess = Reference(model)
+        names = [n for n, _ in sess.input_info()]
+        shapes = [sh for _, sh in sess.input_info()]
+    else:
+        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        names = [i.name for i in sess.get_inputs()]
+        shapes = [[d if isinstance(d, int) else 1 for d in i.shape] for i in sess.get_inputs()]
     k = samples[0].shape[0]
     samples = [f32(x).reshape([k] + sh) for x, sh in zip(samples, shapes)]
     outs = None
@@ -662,6 +686,88 @@ def tabular_small():
     save_model("breadth/ml_linear_svc_iris", conv(LinearSVC().fit(ix, vy), ix), [pick(ix, 4)])
 
 
+def recurrent():
+    """LSTM, GRU and RNN nodes (opset 14, for `layout`): every direction, both layouts, peepholes,
+    clip, linear_before_reset 0 and 1, initial states as constants and as model inputs, non-default
+    activations; and an LSTM sequence classifier small enough to prove."""
+    rng = np.random.default_rng(2028)
+    w = lambda *shape: f32(rng.uniform(-0.6, 0.6, size=shape))
+    x = lambda *shape: f32(rng.uniform(-1, 1, size=shape))
+    n = helper.make_node
+    T, B, I, H = 4, 2, 3, 4
+    # LSTM: forward with initial states as inputs; bidirectional with peepholes, clip and
+    # constant initial states.
+    g = helper.make_graph(
+        [
+            n("LSTM", ["x", "lw", "lr", "lb", "", "h0", "c0"], ["y1", "yh1", "yc1"], name="lstm_fwd", hidden_size=H),
+            n("LSTM", ["x", "bw", "br", "bb", "", "bh0", "bc0", "bp"], ["y2", "yh2", "yc2"], name="lstm_bidir",
+              hidden_size=H, direction="bidirectional", clip=0.9),
+        ],
+        "rnn_lstm",
+        [vi("x", [T, B, I]), vi("h0", [1, B, H]), vi("c0", [1, B, H])],
+        [vi(o, None) for o in ["y1", "yh1", "yc1", "y2", "yh2", "yc2"]],
+        [init("lw", w(1, 4 * H, I)), init("lr", w(1, 4 * H, H)), init("lb", w(1, 8 * H)),
+         init("bw", w(2, 4 * H, I)), init("br", w(2, 4 * H, H)), init("bb", w(2, 8 * H)),
+         init("bh0", w(2, B, H)), init("bc0", w(2, B, H)), init("bp", w(2, 3 * H))],
+    )
+    save("breadth/rnn_lstm", g, 14, [x(3, T, B, I), x(3, 1, B, H), x(3, 1, B, H)])
+    # Batch-major (layout 1), reverse, with constant initial states: onnxruntime refuses
+    # layout 1, so the expected outputs come from onnx's reference evaluator.
+    g = helper.make_graph(
+        [n("LSTM", ["x", "w", "r", "b", "", "h0", "c0"], ["y", "yh", "yc"], name="lstm_batch_major", hidden_size=H, direction="reverse", layout=1)],
+        "rnn_lstm_layout1",
+        [vi("x", [B, T, I])],
+        [vi(o, None) for o in ["y", "yh", "yc"]],
+        [init("w", w(1, 4 * H, I)), init("r", w(1, 4 * H, H)), init("b", w(1, 8 * H)), init("h0", w(B, 1, H)), init("c0", w(B, 1, H))],
+    )
+    save("breadth/rnn_lstm_layout1", g, 14, [x(3, B, T, I)], reference=True)
+    # GRU: PyTorch's form (linear_before_reset = 1) forward, and the ONNX default reverse with
+    # a constant initial state; bidirectional with HardSigmoid / Softsign.
+    g = helper.make_graph(
+        [
+            n("GRU", ["x", "gw", "gr", "gb"], ["y1", "yh1"], name="gru_lbr", hidden_size=H, linear_before_reset=1),
+            n("GRU", ["x", "gw", "gr", "gb", "", "gh0"], ["y2", "yh2"], name="gru_reverse", hidden_size=H, direction="reverse"),
+            n("GRU", ["x", "dw", "dr", "db"], ["y3", "yh3"], name="gru_bidir", hidden_size=H, direction="bidirectional",
+              activations=["HardSigmoid", "Softsign", "Sigmoid", "Tanh"], activation_alpha=[0.25], activation_beta=[0.45]),
+        ],
+        "rnn_gru",
+        [vi("x", [T, B, I])],
+        [vi(o, None) for o in ["y1", "yh1", "y2", "yh2", "y3", "yh3"]],
+        [init("gw", w(1, 3 * H, I)), init("gr", w(1, 3 * H, H)), init("gb", w(1, 6 * H)), init("gh0", w(1, B, H)),
+         init("dw", w(2, 3 * H, I)), init("dr", w(2, 3 * H, H)), init("db", w(2, 6 * H))],
+    )
+    save("breadth/rnn_gru", g, 14, [x(3, T, B, I)])
+    # RNN: tanh forward with an initial state input, bidirectional Relu / LeakyRelu.
+    g = helper.make_graph(
+        [
+            n("RNN", ["x", "rw", "rr", "rb", "", "h0"], ["y1", "yh1"], name="rnn_tanh", hidden_size=H),
+            n("RNN", ["x", "sw", "sr"], ["y2", "yh2"], name="rnn_bidir", hidden_size=H, direction="bidirectional",
+              activations=["Relu", "LeakyRelu"], activation_alpha=[0.1]),
+        ],
+        "rnn_simple",
+        [vi("x", [T, B, I]), vi("h0", [1, B, H])],
+        [vi(o, None) for o in ["y1", "yh1", "y2", "yh2"]],
+        [init("rw", w(1, H, I)), init("rr", w(1, H, H)), init("rb", w(1, 2 * H)), init("sw", w(2, H, I)), init("sr", w(2, H, H))],
+    )
+    save("breadth/rnn_simple", g, 14, [x(3, T, B, I), x(3, 1, B, H)])
+    # A sequence classifier: LSTM (as PyTorch exports it: initial states omitted), last state,
+    # a linear head; one sequence of 5 steps per sample.
+    T1, I1, H1 = 5, 3, 4
+    g = helper.make_graph(
+        [
+            n("LSTM", ["x", "w", "r", "b"], ["", "yh"], name="lstm", hidden_size=H1),
+            n("Squeeze", ["yh", "axes0"], ["last"], name="squeeze"),
+            n("Gemm", ["last", "hw", "hb"], ["logits"], name="head", transB=1),
+        ],
+        "rnn_lstm_classifier",
+        [vi("x", [T1, 1, I1])],
+        [vi("logits", [1, 3])],
+        [init("w", w(1, 4 * H1, I1)), init("r", w(1, 4 * H1, H1)), init("b", w(1, 8 * H1)), init("axes0", np.array([0], dtype=np.int64)),
+         init("hw", w(3, H1)), init("hb", w(3))],
+    )
+    save("breadth/rnn_lstm_classifier", g, 14, [x(3, T1, 1, I1)])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -708,3 +814,4 @@ if __name__ == "__main__":
     bad_models()
     ops_unary()
     tabular_small()
+    recurrent()

@@ -91,6 +91,17 @@ fn tabular_models_prove_and_verify() {
     }
 }
 
+/// Recurrent layers, unrolled at import: an LSTM sequence classifier (the form PyTorch exports,
+/// initial states omitted), and the GRU forms (PyTorch's `linear_before_reset`, reverse with an
+/// initial state, bidirectional) prove and verify for real.
+#[test]
+fn recurrent_models_prove_and_verify() {
+    for name in ["breadth/rnn_lstm_classifier", "breadth/rnn_gru"] {
+        let r = setup(name, RunArgs::default());
+        prove_and_tamper(name, &r);
+    }
+}
+
 #[test]
 fn digits_mlp_visibilities_prove_and_verify() {
     use Visibility::*;

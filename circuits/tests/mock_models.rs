@@ -149,6 +149,21 @@ fn comparison_and_tabular_models_satisfy_the_circuit() {
     check_with("breadth/ml_forest_iris", Visibilities { input: Visibility::Private, param: Visibility::Fixed, output: Visibility::Public }, 6).unwrap();
 }
 
+/// Recurrent layers (LSTM, GRU, RNN in every direction and layout, unrolled at import): the
+/// circuit holds their matrix products, gate lookups and state products; with and without limbs,
+/// params fixed and private (weights as witnesses, the commitment-hiding case).
+#[test]
+fn recurrent_models_satisfy_the_circuit() {
+    for name in ["rnn_lstm", "rnn_lstm_layout1", "rnn_gru", "rnn_simple", "rnn_lstm_classifier"] {
+        let name = format!("breadth/{name}");
+        for range_bits in [0, 6] {
+            check_with(&name, FIXED, range_bits).unwrap();
+        }
+    }
+    let private = Visibilities { input: Visibility::Private, param: Visibility::Private, output: Visibility::Public };
+    check_with("breadth/rnn_lstm_classifier", private, 6).unwrap();
+}
+
 /// A tree ensemble's params live in the circuit: private or hashed params are refused, by name.
 #[test]
 fn tree_params_must_be_fixed() {

@@ -36,6 +36,7 @@ pub enum Lowered {
 }
 
 /// Where an operand of a [`Lowered::Graph`] node comes from.
+#[derive(Clone)]
 pub enum Src {
     /// The ONNX node's input at this position.
     In(usize),
@@ -269,6 +270,10 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
         return Ok(lowered);
     }
     if let Some(lowered) = crate::ops::unary::lower(ctx)? {
+        a.finish()?;
+        return Ok(lowered);
+    }
+    if let Some(lowered) = crate::ops::recurrent::lower(ctx)? {
         a.finish()?;
         return Ok(lowered);
     }

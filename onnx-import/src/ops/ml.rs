@@ -184,22 +184,12 @@ fn linear(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
     let bias = Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[rows]), b).expect("length checked"));
     let gemm = Op::Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true };
     let raw = push(&mut nodes, gemm, vec![x, Src::Const(w), Src::Const(bias)]);
-    let scores = post_transform(ctx, &mut nodes, raw.clone_src())?;
+    let scores = post_transform(ctx, &mut nodes, raw.clone())?;
     if classifier {
         let label = argmax_label(&mut nodes, raw);
         Ok(Lowered::Graph { nodes, outputs: vec![Some(label), Some(scores)] })
     } else {
         Ok(Lowered::Graph { nodes, outputs: vec![Some(scores)] })
-    }
-}
-
-impl Src {
-    fn clone_src(&self) -> Src {
-        match self {
-            Src::In(i) => Src::In(*i),
-            Src::Const(t) => Src::Const(t.clone()),
-            Src::Node(j, k) => Src::Node(*j, *k),
-        }
     }
 }
 
@@ -364,7 +354,7 @@ fn trees(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
         let trees = parse_trees(ctx, "class", f, c, &|id| usize::try_from(id).ok())?;
         let base = base_vec(ctx, base, c)?;
         let raw = push(&mut nodes, Op::Tree(TreeEnsemble { features: f, targets: c, base, trees }), vec![x]);
-        let probs = post_transform(ctx, &mut nodes, raw.clone_src())?;
+        let probs = post_transform(ctx, &mut nodes, raw.clone())?;
         let label = argmax_label(&mut nodes, raw);
         return Ok(Lowered::Graph { nodes, outputs: vec![Some(label), Some(probs)] });
     }
@@ -376,17 +366,17 @@ fn trees(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
     let post = a.string("post_transform")?.unwrap_or_else(|| "NONE".into());
     let (p, low, cut) = match post.as_str() {
         "LOGISTIC" => {
-            let p = push(&mut nodes, Op::Sigmoid, vec![raw.clone_src()]);
-            let q = push(&mut nodes, Op::Sub, vec![Src::Const(scalar(1.0)), p.clone_src()]);
+            let p = push(&mut nodes, Op::Sigmoid, vec![raw.clone()]);
+            let q = push(&mut nodes, Op::Sub, vec![Src::Const(scalar(1.0)), p.clone()]);
             (p, q, 0.0)
         }
         "NONE" if positive => {
-            let q = push(&mut nodes, Op::Sub, vec![Src::Const(scalar(1.0)), raw.clone_src()]);
-            (raw.clone_src(), q, 0.5)
+            let q = push(&mut nodes, Op::Sub, vec![Src::Const(scalar(1.0)), raw.clone()]);
+            (raw.clone(), q, 0.5)
         }
         "NONE" => {
-            let q = push(&mut nodes, Op::Neg, vec![raw.clone_src()]);
-            (raw.clone_src(), q, 0.0)
+            let q = push(&mut nodes, Op::Neg, vec![raw.clone()]);
+            (raw.clone(), q, 0.0)
         }
         other => return Err(ctx.unsupported(format!("post_transform `{other}` for a binary tree classifier (NONE and LOGISTIC are supported)"))),
     };

@@ -13,5 +13,6 @@
 
 pub mod compare;
 pub mod ml;
+pub mod recurrent;
 pub mod tree;
 pub mod unary;
