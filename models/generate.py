@@ -73,12 +73,18 @@ class Reference:
         return self.ev.run(None, feed)
 
 
-def save_model(name, model, samples, extra=None, reference=False):
+def save_model(name, model, samples, extra=None, reference=False, expected_from=None):
+    """`expected_from`: a model whose onnxruntime outputs are the expected ones (for models at
+    opsets onnxruntime has no kernels for: the same graph written in the modern form)."""
     d = os.path.join(ROOT, name)
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "model.onnx")
     onnx.save(model, path)
-    if reference:
+    if expected_from is not None:
+        sess = ort.InferenceSession(expected_from.SerializeToString(), providers=["CPUExecutionProvider"])
+        names = [i.name for i in sess.get_inputs()]
+        shapes = [[d if isinstance(d, int) else 1 for d in i.shape] for i in sess.get_inputs()]
+    elif reference:
         sess = Reference(model)
         names = [n for n, _ in sess.input_info()]
         shapes = [sh for _, sh in sess.input_info()]
@@ -768,6 +774,85 @@ def recurrent():
     save("breadth/rnn_lstm_classifier", g, 14, [x(3, T1, 1, I1)])
 
 
+def legacy_opsets():
+    """Opset 1–6 forms (`broadcast`/`axis`, channel-wise PRelu slopes, `consumed_inputs`,
+    BatchNormalization `is_test`, Cast to a type name, Concat without axis, Split by input,
+    Reshape by attribute) and BatchNormalization `spatial = 0` (opset 7). onnxruntime has no
+    kernels for opsets below 7 (and onnx's version converter mis-converts a broadcast `axis`), so
+    each legacy model's expected outputs come from the same graph written by hand in the opset 13
+    form (constants reshaped as the legacy rules say)."""
+    rng = np.random.default_rng(2029)
+    w = lambda *shape: f32(rng.uniform(-1, 1, size=shape))
+    n = helper.make_node
+    C, H, W = 3, 4, 4
+
+    def legacy(graph, opset, modern_graph, name, samples):
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="zkinfer-tests")
+        m.ir_version = 4
+        onnx.checker.check_model(m)
+        modern = helper.make_model(modern_graph, opset_imports=[helper.make_opsetid("", 13)])
+        modern.ir_version = 8
+        save_model(name, m, samples, expected_from=modern)
+
+    b, s, slope, t, c2 = w(C), w(W), w(C), w(C), w(H, W)
+    bn = [w(C), w(C), w(C), np.abs(w(C)) + 0.5]
+    bn_names = ["sc", "bi", "me", "va"]
+    inits = lambda b_, slope_, t_: [init("b", b_), init("s", s), init("slope", slope_), init("t", t_), init("c2", c2)] + [init(k, v) for k, v in zip(bn_names, bn)]
+    common_tail = lambda legacy: [
+        n("Add", ["x", "b"], ["a"], name="add_axis1", **({"broadcast": 1, "axis": 1} if legacy else {})),
+        n("Mul", ["a", "s"], ["m"], name="mul_suffix", **({"broadcast": 1} if legacy else {})),
+        n("PRelu", ["m", "slope"], ["p"], name="prelu_channel"),
+        n("BatchNormalization", ["p"] + bn_names, ["bn"], name="bn", epsilon=1e-3, **({"is_test": 1} if legacy else {})),
+        n("Sub", ["bn", "c2"], ["y1"], name="sub_axis2", **({"broadcast": 1, "axis": 2} if legacy else {})),
+        n("Greater", ["y1", "t"], ["gt"], name="greater_axis1", **({"broadcast": 1, "axis": 1} if legacy else {})),
+        n("Cast", ["gt"], ["y2"], name="cast", to=1),
+        n("Dropout", ["y1"], ["y3"], name="dropout", **({"is_test": 1} if legacy else {})),
+    ]
+    io = ([vi("x", [1, C, H, W])], [vi("y2", [1, C, H, W]), vi("y3", [1, C, H, W])])
+    g6 = helper.make_graph(common_tail(True), "ops_opset6", *io, inits(b, slope, t))
+    g13 = helper.make_graph(common_tail(False), "ops_opset6", *io, inits(b.reshape(C, 1, 1), slope.reshape(C, 1, 1), t.reshape(C, 1, 1)))
+    legacy(g6, 6, g13, "breadth/ops_opset6", [w(3, 1, C, H, W)])
+
+    b1 = w(C)
+    g1 = helper.make_graph(
+        [
+            n("Relu", ["x"], ["r"], name="relu", consumed_inputs=[0]),
+            n("Add", ["r", "b"], ["a"], name="add_axis1", broadcast=1, axis=1, consumed_inputs=[0, 0]),
+            n("Concat", ["a", "x"], ["c"], name="concat_default_axis"),
+            n("Split", ["c", "sizes"], ["s1", "s2"], name="split_by_input", axis=1),
+            n("Sigmoid", ["s2"], ["g"], name="sigmoid", consumed_inputs=[0]),
+            n("Reshape", ["g"], ["y1"], name="reshape_attr", shape=[1, -1]),
+            n("Cast", ["s1"], ["y2"], name="cast_by_name", to="FLOAT"),
+            n("Softmax", ["y1"], ["y3"], name="softmax"),
+        ],
+        "ops_opset1", [vi("x", [1, C, H])], [vi("y2", [1, 2, H]), vi("y3", [1, 4 * H])],
+        [init("b", b1), init("sizes", np.array([2, 4], dtype=np.int64))],
+    )
+    g13 = helper.make_graph(
+        [
+            n("Relu", ["x"], ["r"]),
+            n("Add", ["r", "b"], ["a"]),
+            n("Concat", ["a", "x"], ["c"], axis=1),
+            n("Split", ["c", "sizes"], ["s1", "s2"], axis=1),
+            n("Sigmoid", ["s2"], ["g"]),
+            n("Reshape", ["g", "shape"], ["y1"]),
+            n("Cast", ["s1"], ["y2"], to=1),
+            n("Softmax", ["y1"], ["y3"], axis=1),
+        ],
+        "ops_opset1", [vi("x", [1, C, H])], [vi("y2", [1, 2, H]), vi("y3", [1, 4 * H])],
+        [init("b", b1.reshape(C, 1)), init("sizes", np.array([2, 4], dtype=np.int64)), init("shape", np.array([1, -1], dtype=np.int64))],
+    )
+    legacy(g1, 1, g13, "breadth/ops_opset1", [w(3, 1, C, H)])
+
+    # BatchNormalization with per-activation statistics (spatial = 0, opsets 1–8).
+    g = helper.make_graph(
+        [n("BatchNormalization", ["x", "sc", "bi", "me", "va"], ["y"], name="bn_per_activation", spatial=0)],
+        "ops_bn_spatial0", [vi("x", [1, C, H, W])], [vi("y", [1, C, H, W])],
+        [init("sc", w(C, H, W)), init("bi", w(C, H, W)), init("me", w(C, H, W)), init("va", np.abs(w(C, H, W)) + 0.5)],
+    )
+    save("breadth/ops_bn_spatial0", g, 7, [w(3, 1, C, H, W)])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -815,3 +900,4 @@ if __name__ == "__main__":
     ops_unary()
     tabular_small()
     recurrent()
+    legacy_opsets()

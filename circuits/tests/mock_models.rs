@@ -164,6 +164,18 @@ fn recurrent_models_satisfy_the_circuit() {
     check_with("breadth/rnn_lstm_classifier", private, 6).unwrap();
 }
 
+/// Opset 1–6 forms (resolved at import to the modern ops) and BatchNormalization with
+/// per-activation statistics.
+#[test]
+fn legacy_opset_models_satisfy_the_circuit() {
+    for name in ["ops_opset6", "ops_opset1", "ops_bn_spatial0"] {
+        let name = format!("breadth/{name}");
+        for range_bits in [0, 6] {
+            check_with(&name, FIXED, range_bits).unwrap();
+        }
+    }
+}
+
 /// A tree ensemble's params live in the circuit: private or hashed params are refused, by name.
 #[test]
 fn tree_params_must_be_fixed() {

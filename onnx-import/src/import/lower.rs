@@ -255,8 +255,18 @@ fn reshape_to(shape: Vec<usize>) -> Lowered {
     op(Op::Reshape { shape }, vec![0])
 }
 
-/// Lower one node. Unknown ops are reported by name.
+/// Lower one node. Unknown ops are reported by name; opset 1–6 forms are resolved first
+/// ([`super::legacy`]).
 pub fn lower(ctx: &Ctx) -> Result<Lowered> {
+    let reshape = super::legacy::prepare(ctx)?;
+    let lowered = lower_modern(ctx)?;
+    Ok(match reshape {
+        Some(shape) => super::legacy::reshape_second(lowered, shape),
+        None => lowered,
+    })
+}
+
+fn lower_modern(ctx: &Ctx) -> Result<Lowered> {
     let a = &ctx.attrs;
     let opset = ctx.opset;
     let all: Vec<usize> = (0..ctx.ins.len()).filter(|&i| ctx.has_input(i)).collect();
@@ -320,7 +330,27 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
             Lowered::Const(Tensor::I64(ndarray::Array1::from(v).into_dyn()))
         }
         "Cast" => {
-            let to = a.int("to")?.ok_or_else(|| ctx.err("missing `to`"))?;
+            let to = if opset < 6 {
+                // Opsets 1–5 name the type.
+                let name = a.string("to")?.ok_or_else(|| ctx.err("missing `to`"))?;
+                match name.to_ascii_uppercase().as_str() {
+                    "FLOAT" => 1,
+                    "UINT8" => 2,
+                    "INT8" => 3,
+                    "UINT16" => 4,
+                    "INT16" => 5,
+                    "INT32" => 6,
+                    "INT64" => 7,
+                    "BOOL" => 9,
+                    "FLOAT16" => 10,
+                    "DOUBLE" => 11,
+                    "UINT32" => 12,
+                    "UINT64" => 13,
+                    other => return Err(ctx.unsupported(format!("cast to `{other}`"))),
+                }
+            } else {
+                a.int("to")?.ok_or_else(|| ctx.err("missing `to`"))?
+            };
             let to = match to {
                 1 | 10 | 11 | 16 => DType::F32,
                 2..=7 | 12 | 13 => DType::I64,
@@ -371,11 +401,6 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
             op(Op::ConvTranspose { window: conv_transpose_window(ctx, &x[2..], w[2..].to_vec())?, group }, all.clone())
         }
         "Add" | "Sub" | "Mul" | "Div" => {
-            if opset < 7 && a.int_or("broadcast", 0)? != 0 && a.has("axis") {
-                return Err(ctx.unsupported("legacy broadcast with `axis`; re-export with opset >= 7"));
-            }
-            a.has("broadcast");
-            a.has("consumed_inputs");
             let o = match ctx.op {
                 "Add" => Op::Add,
                 "Sub" => Op::Sub,
@@ -472,15 +497,33 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
         "BatchNormalization" => {
             a.has("momentum");
             a.has("consumed_inputs");
-            if a.int_or("spatial", 1)? != 1 {
-                return Err(ctx.unsupported("spatial = 0"));
-            }
+            let spatial = a.int_or("spatial", 1)? != 0;
+            // Opsets 1–6 mark inference with is_test = 1; an explicit 0 (training) is refused, an
+            // absent one is read as inference, as the opset 7 converter does.
             if a.int_or("training_mode", 0)? != 0 || a.int_or("is_test", 1)? == 0 {
                 return Err(ctx.unsupported("training mode"));
             }
             ctx.no_extra_outputs("running mean / variance")?;
+            let mut params = Vec::with_capacity(4);
             for (i, what) in [(1, "scale"), (2, "bias"), (3, "mean"), (4, "var")] {
-                ctx.const_input(i, what)?.ok_or_else(|| ctx.err(format!("missing {what}")))?;
+                params.push(ctx.const_input(i, what)?.ok_or_else(|| ctx.err(format!("missing {what}")))?.to_f32());
+            }
+            if !spatial {
+                // Per-activation statistics (opsets 1–8, `spatial = 0`): `[C, D1, ..]` each, an
+                // affine `x·k + b` with `k = scale / sqrt(var + eps)`, `b = bias − mean·k`.
+                let eps = a.float_or("epsilon", 1e-5)?;
+                let x = ctx.shape(0)?;
+                if params.iter().any(|p| p.shape() != &x[1..]) {
+                    return Err(ctx.err(format!("spatial = 0 needs scale, bias, mean and var of shape {:?}", &x[1..])));
+                }
+                let k = &params[0] / &params[3].mapv(|v| (v + eps).sqrt());
+                let b = &params[1] - &(&params[2] * &k);
+                let nodes = vec![
+                    SubNode { op: Op::Mul, inputs: vec![Src::In(0), Src::Const(Tensor::F32(k))] },
+                    SubNode { op: Op::Add, inputs: vec![Src::Node(0, 0), Src::Const(Tensor::F32(b))] },
+                ];
+                a.finish()?;
+                return Ok(Lowered::Graph { nodes, outputs: vec![Some(Src::Node(1, 0))] });
             }
             op(Op::BatchNorm { eps: a.float_or("epsilon", 1e-5)? }, vec![0, 1, 2, 3, 4])
         }
@@ -565,13 +608,26 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
             op(Op::Transpose { perm }, vec![0])
         }
         "Concat" => {
-            let axis = ctx.axis(a.int("axis")?.ok_or_else(|| ctx.err("missing axis"))?, ctx.rank(0)?)?;
+            // `axis` became required in opset 4; before, it defaulted to 1.
+            let axis = match a.int("axis")? {
+                Some(v) => v,
+                None if opset < 4 => 1,
+                None => return Err(ctx.err("missing axis")),
+            };
+            let axis = ctx.axis(axis, ctx.rank(0)?)?;
             op(Op::Concat { axis }, all.clone())
         }
         "Split" => {
             let s = ctx.shape(0)?;
             let axis = ctx.axis(a.int_or("axis", 0)?, s.len())?;
-            let given = if opset < 13 { a.ints("split")? } else { ctx.const_ints(1, "split")? };
+            // Opset 1 takes `split` as an attribute or as a second input, 2–12 as an attribute.
+            let given = if opset < 2 && ctx.has_input(1) {
+                ctx.const_ints(1, "split")?
+            } else if opset < 13 {
+                a.ints("split")?
+            } else {
+                ctx.const_ints(1, "split")?
+            };
             let n_out = a.int("num_outputs")?;
             let n = ctx.n_outputs;
             let sizes = match given {
@@ -634,6 +690,7 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
             let idx = idx.to_i64().ok_or_else(|| ctx.err("indices must be integers"))?;
             op(Op::Gather { axis, indices: idx }, vec![0])
         }
+        "Tile" if opset < 6 => return Err(ctx.unsupported("the opset 1–5 form (tiles, axis inputs); re-export with opset >= 6")),
         "Tile" => {
             let rep = ctx.const_ints(1, "repeats")?.ok_or_else(|| ctx.err("missing repeats"))?;
             op(Op::Tile { repeats: usizes(ctx, &rep, "repeats")? }, vec![0])

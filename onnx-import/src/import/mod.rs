@@ -6,6 +6,7 @@
 pub(crate) mod attrs;
 mod fold;
 pub(crate) mod lower;
+mod legacy;
 pub mod proto;
 
 use crate::error::{Error, Result};
@@ -59,8 +60,8 @@ pub fn import_bytes(bytes: &[u8], opts: &ImportOptions) -> Result<Graph> {
         (None, Some(_)) => 23,
         (None, None) => return Err(Error::Malformed("the model declares no opset for the default ONNX domain".into())),
     };
-    if !(7..=23).contains(&opset) {
-        return Err(Error::Malformed(format!("opset {opset} is outside the supported range 7..=23")));
+    if !(1..=23).contains(&opset) {
+        return Err(Error::Malformed(format!("opset {opset} is outside the supported range 1..=23")));
     }
     if graph.node.is_empty() && graph.output.is_empty() {
         return Err(Error::Malformed("the graph has no nodes and no outputs".into()));

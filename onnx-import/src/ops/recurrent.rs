@@ -254,6 +254,8 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
         _ => return Ok(None),
     };
     let a = &ctx.attrs;
+    // Opsets 1–6: whether Y is produced; it is always computed (unused outputs are dropped).
+    a.has("output_sequence");
     let dirs = match a.string("direction")?.as_deref().unwrap_or("forward") {
         "forward" | "reverse" => 1,
         "bidirectional" => 2,
