@@ -853,6 +853,77 @@ def legacy_opsets():
     save("breadth/ops_bn_spatial0", g, 7, [w(3, 1, C, H, W)])
 
 
+def ops_select():
+    """Reductions and selections lowered to proved ops (ReduceMin/L1/L2/SumSquare/LogSumExp/Prod,
+    ArgMin, Hardmax, TopK, OneHot) and Log / Reciprocal. Each row holds well-separated values
+    (a permutation of a grid), so no quantization tie changes an index."""
+    rng = np.random.default_rng(2030)
+    n = helper.make_node
+    I = TensorProto.INT64
+    ax = lambda name, v: init(name, np.array(v, dtype=np.int64))
+    g = helper.make_graph(
+        [
+            n("ReduceMin", ["x", "a1"], ["r_min"], name="reduce_min"),
+            n("ReduceL1", ["x", "a1"], ["r_l1"], name="reduce_l1", keepdims=0),
+            n("ReduceL2", ["x", "a1"], ["r_l2"], name="reduce_l2"),
+            n("ReduceSumSquare", ["x", "a0"], ["r_ss"], name="reduce_sum_square"),
+            n("ReduceLogSumExp", ["x", "a1"], ["r_lse"], name="reduce_log_sum_exp", keepdims=0),
+            n("ReduceProd", ["x", "a1"], ["r_prod"], name="reduce_prod"),
+            n("ArgMin", ["x"], ["i_min"], name="argmin", axis=1),
+            n("Hardmax", ["x"], ["h"], name="hardmax", axis=1),
+            n("TopK", ["x", "k3"], ["top_v", "top_i"], name="top3", axis=1),
+            n("TopK", ["x", "k2"], ["bot_v", "bot_i"], name="bottom2", axis=-1, largest=0),
+            n("ArgMax", ["x"], ["am"], name="argmax", axis=1, keepdims=0),
+            n("OneHot", ["am", "depth", "onoff"], ["oh"], name="onehot"),
+            n("Abs", ["x"], ["ab"], name="abs"),
+            n("Add", ["ab", "half"], ["pos"], name="add_half"),
+            n("Log", ["pos"], ["lg"], name="log"),
+            n("Reciprocal", ["pos"], ["rc"], name="reciprocal"),
+        ],
+        "ops_select",
+        [vi("x", [2, 6])],
+        [vi("r_min", [2, 1]), vi("r_l1", [2]), vi("r_l2", [2, 1]), vi("r_ss", [1, 6]), vi("r_lse", [2]), vi("r_prod", [2, 1]),
+         vi("i_min", [2, 1], I), vi("h", [2, 6]), vi("top_v", [2, 3]), vi("top_i", [2, 3], I), vi("bot_v", [2, 2]), vi("bot_i", [2, 2], I),
+         vi("oh", [2, 6]), vi("lg", [2, 6]), vi("rc", [2, 6])],
+        [ax("a0", [0]), ax("a1", [1]), ax("k3", [3]), ax("k2", [2]), ax("depth", [6]), init("onoff", f32([-1.0, 2.0])), init("half", f32([0.5]))],
+    )
+    grid = f32(np.linspace(-1.9, 1.9, 6))
+    xs = f32([[rng.permutation(grid) for _ in range(2)] for _ in range(4)])
+    save("breadth/ops_select", g, 18, [xs])
+
+
+def ops_construct():
+    """ConstantOfShape, Range, EyeLike, Trilu, DepthToSpace (DCR, CRD), SpaceToDepth, IsNaN and
+    IsInf, lowered at import to constants, products by constants and rearrangements."""
+    n = helper.make_node
+    ax = lambda name, v: init(name, np.array(v, dtype=np.int64))
+    g = helper.make_graph(
+        [
+            n("DepthToSpace", ["x"], ["d_dcr"], name="d2s_dcr", blocksize=2),
+            n("DepthToSpace", ["x"], ["d_crd"], name="d2s_crd", blocksize=2, mode="CRD"),
+            n("SpaceToDepth", ["d_dcr"], ["s2d"], name="s2d", blocksize=2),
+            n("Trilu", ["m", "one"], ["t_up"], name="triu_k1"),
+            n("Trilu", ["m"], ["t_low"], name="tril", upper=0),
+            n("ConstantOfShape", ["shape34"], ["c"], name="const_of_shape", value=helper.make_tensor("v", F, [1], [0.5])),
+            n("Add", ["m", "c"], ["m_c"], name="add_const"),
+            n("Range", ["r0", "r4", "r1"], ["r"], name="range"),
+            n("Mul", ["m", "r"], ["m_r"], name="mul_range"),
+            n("EyeLike", ["m"], ["eye"], name="eye_like", k=1),
+            n("Add", ["m", "eye"], ["m_eye"], name="add_eye"),
+            n("IsNaN", ["m"], ["nan"], name="is_nan"),
+            n("Where", ["nan", "zero", "m"], ["m_nan"], name="where_nan"),
+            n("IsInf", ["m"], ["inf"], name="is_inf"),
+            n("Cast", ["inf"], ["inf_f"], name="cast_inf", to=1),
+            n("Add", ["m", "inf_f"], ["m_inf"], name="add_inf"),
+        ],
+        "ops_construct",
+        [vi("x", [1, 8, 2, 2]), vi("m", [3, 4])],
+        [vi(o, None) for o in ["d_dcr", "d_crd", "s2d", "t_up", "t_low", "m_c", "m_r", "m_eye", "m_nan", "m_inf"]],
+        [ax("one", 1), ax("shape34", [3, 4]), init("r0", f32(0.0)), init("r4", f32(4.0)), init("r1", f32(1.0)), init("zero", f32([0.0]))],
+    )
+    save("breadth/ops_construct", g, 18, [rnd(3, 1, 8, 2, 2), rnd(3, 3, 4)])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -901,3 +972,5 @@ if __name__ == "__main__":
     tabular_small()
     recurrent()
     legacy_opsets()
+    ops_select()
+    ops_construct()

@@ -102,6 +102,16 @@ fn recurrent_models_prove_and_verify() {
     }
 }
 
+/// Ops lowered at import to the proved ones (TopK, Hardmax, OneHot, the reductions; an opset 6
+/// model's legacy broadcasts) prove and verify for real.
+#[test]
+fn import_lowered_models_prove_and_verify() {
+    for name in ["breadth/ops_select", "breadth/ops_opset6"] {
+        let r = setup(name, RunArgs::default());
+        prove_and_tamper(name, &r);
+    }
+}
+
 #[test]
 fn digits_mlp_visibilities_prove_and_verify() {
     use Visibility::*;

@@ -164,11 +164,13 @@ fn recurrent_models_satisfy_the_circuit() {
     check_with("breadth/rnn_lstm_classifier", private, 6).unwrap();
 }
 
-/// Opset 1–6 forms (resolved at import to the modern ops) and BatchNormalization with
-/// per-activation statistics.
+/// Opset 1–6 forms (resolved at import to the modern ops), BatchNormalization with
+/// per-activation statistics, and the import-lowered families (`ops::select`: reductions, TopK,
+/// Hardmax, OneHot, Log, Reciprocal; `ops::construct`: generated constants, Trilu,
+/// DepthToSpace/SpaceToDepth, IsNaN/IsInf).
 #[test]
-fn legacy_opset_models_satisfy_the_circuit() {
-    for name in ["ops_opset6", "ops_opset1", "ops_bn_spatial0"] {
+fn legacy_and_import_lowered_models_satisfy_the_circuit() {
+    for name in ["ops_opset6", "ops_opset1", "ops_bn_spatial0", "ops_select", "ops_construct"] {
         let name = format!("breadth/{name}");
         for range_bits in [0, 6] {
             check_with(&name, FIXED, range_bits).unwrap();

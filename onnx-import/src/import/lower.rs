@@ -238,7 +238,7 @@ fn conv_transpose_window(ctx: &Ctx, in_sp: &[usize], kernel: Vec<usize>) -> Resu
     Ok(Window { kernel, strides, pads, dilations, out_dims: out })
 }
 
-fn reduce_axes(ctx: &Ctx, axes_from_input: bool) -> Result<(Vec<usize>, bool)> {
+pub(crate) fn reduce_axes(ctx: &Ctx, axes_from_input: bool) -> Result<(Vec<usize>, bool)> {
     let rank = ctx.rank(0)?;
     let keepdims = ctx.attrs.int_or("keepdims", 1)? != 0;
     let noop = ctx.attrs.int_or("noop_with_empty_axes", 0)? != 0;
@@ -280,6 +280,14 @@ fn lower_modern(ctx: &Ctx) -> Result<Lowered> {
         return Ok(lowered);
     }
     if let Some(lowered) = crate::ops::unary::lower(ctx)? {
+        a.finish()?;
+        return Ok(lowered);
+    }
+    if let Some(lowered) = crate::ops::construct::lower(ctx)? {
+        a.finish()?;
+        return Ok(lowered);
+    }
+    if let Some(lowered) = crate::ops::select::lower(ctx)? {
         a.finish()?;
         return Ok(lowered);
     }

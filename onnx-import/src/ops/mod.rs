@@ -12,7 +12,9 @@
 //! `float_exec.rs`, `quant/quantize.rs`, `quant/exec.rs` and `circuits/src/model.rs`.)
 
 pub mod compare;
+pub mod construct;
 pub mod ml;
 pub mod recurrent;
+pub mod select;
 pub mod tree;
 pub mod unary;

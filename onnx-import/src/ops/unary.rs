@@ -1,6 +1,6 @@
 //! Elementwise functions of one input without a family of their own: Sin, Cos, Atan, Sinh,
 //! Cosh, Softsign, HardSigmoid, HardSwish, Celu, Mish, ThresholdedRelu, Shrink, Floor, Ceil and
-//! Round.
+//! Round; Log (the `Ln` table) and Reciprocal (a division by the input).
 //!
 //! Each is an [`Activation`], defined once in `crate::activation` (the ONNX formula, in f64): the
 //! float executor evaluates it, and the quantizer turns it into one table lookup from the input's
@@ -8,13 +8,14 @@
 //! as the older activations — so the stages after lowering are the shared ones
 //! (`float_exec`, `quant::quantize`, `quant::exec`, and the lookup layout in the circuit, whose
 //! soundness tests cover every function table). Floor, Ceil and Round are exact at the table's
-//! input scale. Functions with poles or a restricted domain (Tan, Log, Reciprocal, Asin, Acos)
-//! are not in the family: their tables would saturate where the float function diverges.
+//! input scale. Tan, Asin and Acos are not in the family: their tables would saturate where the
+//! float function diverges inside the range.
 
 use crate::activation::Activation;
 use crate::error::Result;
-use crate::import::lower::{Ctx, Lowered};
+use crate::import::lower::{Ctx, Lowered, Src, SubNode};
 use crate::ir::Op;
+use crate::tensor::Tensor;
 
 /// Lower an ONNX node of the family (`None`: not one of its ops).
 pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
@@ -41,6 +42,14 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
         "Floor" => Activation::Floor,
         "Ceil" => Activation::Ceil,
         "Round" => Activation::Round,
+        // ln by table; where the float function is −∞ or NaN the table holds its negative
+        // saturation (x_q = 0) or 0 (x_q < 0), so Log belongs after a positive quantity.
+        "Log" => Activation::Ln,
+        "Reciprocal" => {
+            // 1 / x: a division with a runtime divisor (the `vdiv` chip; x = 0 is an error).
+            let nodes = vec![SubNode { op: Op::Div, inputs: vec![Src::Const(Tensor::F32(ndarray::arr0(1.0f32).into_dyn())), Src::In(0)] }];
+            return Ok(Some(Lowered::Graph { nodes, outputs: vec![Some(Src::Node(0, 0))] }));
+        }
         _ => return Ok(None),
     };
     if ctx.ins.len() != 1 || !ctx.has_input(0) {
