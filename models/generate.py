@@ -924,6 +924,50 @@ def ops_construct():
     save("breadth/ops_construct", g, 18, [rnd(3, 1, 8, 2, 2), rnd(3, 3, 4)])
 
 
+def ops_attention():
+    """Products of two activations (self-attention scores and their weighted sum), Einsum forms,
+    and indexing with indices computed by the model: Gather from an embedding table and from
+    the activations, GatherElements with runtime and constant indices. Rows are permutations of
+    a grid so ArgMax has no near-ties."""
+    rng = np.random.default_rng(2031)
+    n = helper.make_node
+    T, D = 4, 6
+    w = lambda *shape: f32(rng.uniform(-0.5, 0.5, size=shape))
+    g = helper.make_graph(
+        [
+            n("MatMul", ["x", "wq"], ["q"], name="q"),
+            n("MatMul", ["x", "wk"], ["k"], name="k"),
+            n("MatMul", ["x", "wv"], ["v"], name="v"),
+            n("Transpose", ["k"], ["kt"], name="kt", perm=[0, 2, 1]),
+            n("MatMul", ["q", "kt"], ["s"], name="scores"),
+            n("Mul", ["s", "scale"], ["ss"], name="scale"),
+            n("Softmax", ["ss"], ["p"], name="softmax", axis=-1),
+            n("MatMul", ["p", "v"], ["att"], name="attend"),
+            n("Einsum", ["q", "k"], ["e_scores"], name="einsum_scores", equation="bid,bjd->bij"),
+            n("Einsum", ["p", "v"], ["e_att"], name="einsum_attend", equation="bij,bjd->bid"),
+            n("Einsum", ["x"], ["e_t"], name="einsum_transpose", equation="bid->bdi"),
+            n("Einsum", ["x", "wq"], ["e_lin"], name="einsum_linear", equation="bid,de->bie"),
+            n("Einsum", ["q", "k"], ["e_dot"], name="einsum_dot", equation="bid,bid->b"),
+            n("Einsum", ["x"], ["e_sum"], name="einsum_sum", equation="bid"),
+            n("ArgMax", ["x"], ["idx"], name="argmax", axis=2, keepdims=0),
+            n("Gather", ["emb", "idx"], ["g_emb"], name="embedding"),
+            n("Gather", ["x", "idx"], ["g_act"], name="gather_act", axis=2),
+            n("Unsqueeze", ["idx", "ax2"], ["idx3"], name="unsqueeze"),
+            n("GatherElements", ["x", "idx3"], ["ge_rt"], name="gather_elements_rt", axis=2),
+            n("GatherElements", ["x", "cidx"], ["ge_c"], name="gather_elements_const", axis=1),
+        ],
+        "ops_attention",
+        [vi("x", [1, T, D])],
+        [vi(o, None) for o in ["att", "e_scores", "e_att", "e_t", "e_lin", "e_dot", "e_sum", "g_emb", "g_act", "ge_rt", "ge_c"]],
+        [init("wq", w(D, D)), init("wk", w(D, D)), init("wv", w(D, D)), init("scale", f32([1 / np.sqrt(D)])),
+         init("emb", w(D, 3)), init("ax2", np.array([2], dtype=np.int64)),
+         init("cidx", np.array([[[3, 0, 1, 2, 0, 3], [1, 1, 2, 0, 3, 2]]], dtype=np.int64))],
+    )
+    grid = f32(np.linspace(-1.5, 1.5, D))
+    xs = f32([[[rng.permutation(grid) for _ in range(T)]] for _ in range(3)])
+    save("breadth/ops_attention", g, 13, [xs])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -974,3 +1018,4 @@ if __name__ == "__main__":
     legacy_opsets()
     ops_select()
     ops_construct()
+    ops_attention()

@@ -103,10 +103,11 @@ fn recurrent_models_prove_and_verify() {
 }
 
 /// Ops lowered at import to the proved ones (TopK, Hardmax, OneHot, the reductions; an opset 6
-/// model's legacy broadcasts) prove and verify for real.
+/// model's legacy broadcasts; attention's activation products, Einsum, runtime-index Gather)
+/// prove and verify for real.
 #[test]
 fn import_lowered_models_prove_and_verify() {
-    for name in ["breadth/ops_select", "breadth/ops_opset6"] {
+    for name in ["breadth/ops_select", "breadth/ops_opset6", "breadth/ops_attention"] {
         let r = setup(name, RunArgs::default());
         prove_and_tamper(name, &r);
     }

@@ -167,10 +167,11 @@ fn recurrent_models_satisfy_the_circuit() {
 /// Opset 1–6 forms (resolved at import to the modern ops), BatchNormalization with
 /// per-activation statistics, and the import-lowered families (`ops::select`: reductions, TopK,
 /// Hardmax, OneHot, Log, Reciprocal; `ops::construct`: generated constants, Trilu,
-/// DepthToSpace/SpaceToDepth, IsNaN/IsInf).
+/// DepthToSpace/SpaceToDepth, IsNaN/IsInf; `ops::indexing` and `ops::einsum` with attention-style
+/// products of two activations).
 #[test]
 fn legacy_and_import_lowered_models_satisfy_the_circuit() {
-    for name in ["ops_opset6", "ops_opset1", "ops_bn_spatial0", "ops_select", "ops_construct"] {
+    for name in ["ops_opset6", "ops_opset1", "ops_bn_spatial0", "ops_select", "ops_construct", "ops_attention"] {
         let name = format!("breadth/{name}");
         for range_bits in [0, 6] {
             check_with(&name, FIXED, range_bits).unwrap();

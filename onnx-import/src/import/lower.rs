@@ -283,6 +283,14 @@ fn lower_modern(ctx: &Ctx) -> Result<Lowered> {
         a.finish()?;
         return Ok(lowered);
     }
+    if let Some(lowered) = crate::ops::indexing::lower(ctx)? {
+        a.finish()?;
+        return Ok(lowered);
+    }
+    if let Some(lowered) = crate::ops::einsum::lower(ctx)? {
+        a.finish()?;
+        return Ok(lowered);
+    }
     if let Some(lowered) = crate::ops::construct::lower(ctx)? {
         a.finish()?;
         return Ok(lowered);

@@ -13,6 +13,8 @@
 
 pub mod compare;
 pub mod construct;
+pub mod einsum;
+pub mod indexing;
 pub mod ml;
 pub mod recurrent;
 pub mod select;
