@@ -968,6 +968,39 @@ def ops_attention():
     save("breadth/ops_attention", g, 13, [xs])
 
 
+def ops_resize():
+    """Resize (nearest and linear; half_pixel, align_corners, asymmetric, pytorch_half_pixel;
+    by scales and by sizes) at opset 13, and Upsample (nearest, linear) at opset 9."""
+    n = helper.make_node
+    sc = lambda name, v: init(name, f32(v))
+    sz = lambda name, v: init(name, np.array(v, dtype=np.int64))
+    g = helper.make_graph(
+        [
+            n("Resize", ["x", "", "s2"], ["r_nearest"], name="nearest_x2"),
+            n("Resize", ["x", "", "", "z57"], ["r_linear"], name="linear_sizes", mode="linear"),
+            n("Resize", ["x", "", "s15"], ["r_corners"], name="linear_align_corners", mode="linear", coordinate_transformation_mode="align_corners"),
+            n("Resize", ["x", "", "s152"], ["r_floor"], name="nearest_asymmetric_floor", coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+            n("Resize", ["x", "", "", "z68"], ["r_torch"], name="linear_pytorch", mode="linear", coordinate_transformation_mode="pytorch_half_pixel"),
+        ],
+        "ops_resize",
+        [vi("x", [1, 2, 3, 4])],
+        [vi(o, None) for o in ["r_nearest", "r_linear", "r_corners", "r_floor", "r_torch"]],
+        [sc("s2", [1, 1, 2, 2]), sz("z57", [1, 2, 5, 7]), sc("s15", [1, 1, 2, 1.5]), sc("s152", [1, 1, 1.5, 2]), sz("z68", [1, 2, 6, 8])],
+    )
+    save("breadth/ops_resize", g, 13, [rnd(3, 1, 2, 3, 4)])
+    g = helper.make_graph(
+        [
+            n("Upsample", ["x", "s2"], ["u_nearest"], name="upsample_nearest"),
+            n("Upsample", ["x", "s23"], ["u_linear"], name="upsample_linear", mode="linear"),
+        ],
+        "ops_upsample",
+        [vi("x", [1, 2, 3, 4])],
+        [vi(o, None) for o in ["u_nearest", "u_linear"]],
+        [sc("s2", [1, 1, 2, 2]), sc("s23", [1, 1, 2, 3])],
+    )
+    save("breadth/ops_upsample", g, 9, [rnd(3, 1, 2, 3, 4)])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -1019,3 +1052,4 @@ if __name__ == "__main__":
     ops_select()
     ops_construct()
     ops_attention()
+    ops_resize()

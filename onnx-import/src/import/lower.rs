@@ -283,6 +283,10 @@ fn lower_modern(ctx: &Ctx) -> Result<Lowered> {
         a.finish()?;
         return Ok(lowered);
     }
+    if let Some(lowered) = crate::ops::resize::lower(ctx)? {
+        a.finish()?;
+        return Ok(lowered);
+    }
     if let Some(lowered) = crate::ops::indexing::lower(ctx)? {
         a.finish()?;
         return Ok(lowered);

@@ -17,6 +17,7 @@ pub mod einsum;
 pub mod indexing;
 pub mod ml;
 pub mod recurrent;
+pub mod resize;
 pub mod select;
 pub mod tree;
 pub mod unary;
