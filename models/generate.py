@@ -1001,6 +1001,30 @@ def ops_resize():
     save("breadth/ops_upsample", g, 9, [rnd(3, 1, 2, 3, 4)])
 
 
+def svm_models():
+    """SVMRegressor through skl2onnx: SVR with linear, RBF, polynomial and sigmoid kernels and a
+    one-class SVM (RBF, then Sign), on iris-sized data. (LinearSVR converts to LinearRegressor.)"""
+    from sklearn.datasets import load_iris
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import SVR, OneClassSVM
+    from skl2onnx import to_onnx
+
+    rng = np.random.default_rng(2032)
+    ix, _ = load_iris(return_X_y=True)
+    ix = f32(ix)
+    rx, ry = ix[:, :3], ix[:, 3]
+    conv = lambda m, X: to_onnx(m, X[:1], target_opset={"": 13, "ai.onnx.ml": 3})
+    pick = lambda X, k: X[rng.choice(len(X), k, replace=False)]
+    save_model("breadth/ml_svr_linear", conv(SVR(kernel="linear", C=1.0, epsilon=0.3).fit(rx, ry), rx), [pick(rx, 4)])
+    save_model("breadth/ml_svr_rbf", conv(SVR(kernel="rbf", gamma=0.5, C=1.0, epsilon=0.3).fit(rx, ry), rx), [pick(rx, 4)])
+    # A polynomial kernel on raw iris measurements sums large, cancelling terms (an output error
+    # of 1% at scale 13 from the support vectors' rounding alone): standardise first, as usual.
+    m = make_pipeline(StandardScaler(), SVR(kernel="poly", degree=2, gamma=0.5, coef0=1.0, epsilon=0.3)).fit(rx, ry)
+    save_model("breadth/ml_svr_poly", conv(m, rx), [pick(rx, 4)])
+    save_model("breadth/ml_svr_sigmoid", conv(SVR(kernel="sigmoid", gamma=0.05, coef0=0.0, C=0.5, epsilon=0.3).fit(rx, ry), rx), [pick(rx, 4)])
+    save_model("breadth/ml_one_class_svm", conv(OneClassSVM(gamma=0.3, nu=0.2).fit(rx), rx), [pick(rx, 4)])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -1053,3 +1077,4 @@ if __name__ == "__main__":
     ops_construct()
     ops_attention()
     ops_resize()
+    svm_models()

@@ -142,6 +142,10 @@ fn comparison_and_tabular_models_satisfy_the_circuit() {
             check_with(name, FIXED, range_bits).unwrap();
         }
     }
+    // SVMRegressor kernels (their calibration tries many scales: limbs only, to keep this short).
+    for name in ["ml_svr_linear", "ml_svr_rbf", "ml_svr_poly", "ml_one_class_svm"] {
+        check_with(&format!("breadth/{name}"), FIXED, 6).unwrap();
+    }
     for name in ["breadth/ops_compare", "breadth/ml_tree_iris"] {
         check_layout(name, FIXED, 6, None, 1, 0).unwrap();
     }
@@ -176,6 +180,16 @@ fn legacy_and_import_lowered_models_satisfy_the_circuit() {
         for range_bits in [0, 6] {
             check_with(&name, FIXED, range_bits).unwrap();
         }
+    }
+}
+
+/// The diabetes and breast-cancer tabular models: features and targets in the thousands give
+/// lookup ranges of 2^22 and more, so they are checked with range checks over 6-bit limbs (the
+/// form `calibrate-settings` chooses for them); one table over the range would need 2^22 rows.
+#[test]
+fn large_range_tabular_models_satisfy_the_circuit_with_limbs() {
+    for name in ["ml_linreg", "ml_tree_reg", "ml_forest_reg", "ml_logreg_pipeline", "ml_linear_svc", "ml_tree_binary", "ml_gbm_binary", "ml_lightgbm_binary"] {
+        check_with(&format!("breadth/{name}"), FIXED, 6).unwrap();
     }
 }
 

@@ -11,6 +11,7 @@
 //! | Normalizer             | `Div` by `ReduceSum(Abs)` (L1), `Sqrt(ReduceSum(x²))` (L2) or `ReduceMax` (MAX) |
 //! | Binarizer              | `Greater`, `Cast` |
 //! | ArrayFeatureExtractor  | `Gather` (constant indices) |
+//! | SVMRegressor           | `Gemm`s and a kernel lookup ([`crate::ops::svm`]) |
 //! | ZipMap                 | dropped: the output stays the probability tensor |
 //!
 //! Post transforms: `NONE`, `LOGISTIC` (`Sigmoid`), `SOFTMAX` (`Softmax` over the classes).
@@ -37,6 +38,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Lowered> {
         "LinearClassifier" => linear(ctx, true),
         "TreeEnsembleRegressor" => trees(ctx, false),
         "TreeEnsembleClassifier" => trees(ctx, true),
+        "SVMRegressor" => crate::ops::svm::regressor(ctx),
         "Scaler" => {
             let f = features(ctx)?;
             let offset = a.floats("offset")?.unwrap_or_default();

@@ -19,5 +19,6 @@ pub mod ml;
 pub mod recurrent;
 pub mod resize;
 pub mod select;
+pub mod svm;
 pub mod tree;
 pub mod unary;

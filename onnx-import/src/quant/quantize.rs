@@ -495,6 +495,11 @@ fn lower_node(b: &mut Builder, g: &Graph) -> Result<Vec<ValueId>> {
                 let v = b.input(g, 0)?;
                 single(b.value_of(v)?)
             }
+            // A float at scale 0 (Sign's output, a cast boolean) holds integers already.
+            Operand::Value(v) if b.map[v].is_some_and(|q| b.scale(q) == 0) => {
+                let v = b.input(g, 0)?;
+                single(b.value_of(v)?)
+            }
             _ => Err(b.err("casting a runtime float to an integer is not supported")),
         },
         other => match Activation::of_op(other) {
