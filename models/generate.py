@@ -1029,8 +1029,8 @@ def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
     g = helper.make_graph(
-        [helper.make_node("Relu", ["x"], ["r"], name="relu"), helper.make_node("Hardmax", ["r"], ["y"], name="my_hardmax")],
-        "unsupported", [vi("x", [1, 4])], [vi("y", [1, 4])],
+        [helper.make_node("Relu", ["x"], ["r"], name="relu"), helper.make_node("Det", ["r"], ["y"], name="my_det")],
+        "unsupported", [vi("x", [4, 4])], [vi("y", [])],
     )
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     m.ir_version = 8
