@@ -75,7 +75,7 @@ fn committed_models_prove_and_verify() {
 /// The comparison model and the tabular (`ai.onnx.ml`) models whose calibrated circuits are
 /// small, and the unary lookup family: every ai.onnx.ml kind the importer takes (Scaler,
 /// Normalizer, Binarizer, LinearClassifier, LinearRegressor, ArrayFeatureExtractor, SVMRegressor
-/// (RBF kernel; one-class), TreeEnsembleClassifier and TreeEnsembleRegressor, laid out by
+/// (RBF kernel), TreeEnsembleClassifier and TreeEnsembleRegressor, laid out by
 /// `zkinfer_circuits::ops::tree`).
 /// The diabetes and breast-cancer models need lookup ranges of 2^21 rows and more (features and
 /// targets in the thousands) and are left to `quantized_fidelity`.
@@ -83,7 +83,7 @@ fn committed_models_prove_and_verify() {
 fn tabular_models_prove_and_verify() {
     let names = [
         "ops_compare", "ops_unary", "ml_logreg_iris", "ml_tree_iris", "ml_forest_iris", "ml_gbm_iris", "ml_xgboost_iris",
-        "ml_linreg_iris", "ml_forest_reg_iris", "ml_binarizer_iris", "ml_linear_svc_iris", "ml_svr_rbf", "ml_one_class_svm",
+        "ml_linreg_iris", "ml_forest_reg_iris", "ml_binarizer_iris", "ml_linear_svc_iris", "ml_svr_rbf",
     ];
     for name in names {
         let name = format!("breadth/{name}");

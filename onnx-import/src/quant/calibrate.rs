@@ -46,8 +46,17 @@ pub const DEFAULT_TOLERANCE: f64 = 0.01;
 pub const LIMB_BITS: std::ops::RangeInclusive<u32> = 6..=20;
 /// Function-table sizes (`table_bits`) calibration considers.
 pub const TABLE_BITS: std::ops::RangeInclusive<u32> = 8..=20;
-/// Largest logrows calibration will choose.
+/// Largest logrows calibration chooses without a warning.
 pub const MAX_LOGROWS: u32 = 22;
+/// Largest logrows calibration chooses at all: the largest BN254 KZG ceremony SRS (2^26 rows).
+/// Above [`MAX_LOGROWS`] it warns with an estimate of the prover's memory.
+pub const MAX_LOGROWS_SRS: u32 = 26;
+
+/// Rough peak prover memory at `logrows`, in GiB: about 4 KiB per row with one lane, from the
+/// README's EZKL comparison (2^13 rows: 36 MB, 2^14: 58 MB peak RSS; more lanes use more).
+pub fn prover_memory_gib(logrows: u32) -> f64 {
+    (1u64 << logrows) as f64 * 4.0 * 1024.0 / (1u64 << 30) as f64
+}
 /// Rows reserved for blinding and the circuit's own bookkeeping.
 const RESERVED_ROWS: usize = 32;
 
@@ -550,9 +559,29 @@ pub fn calibrate_with(g: &Graph, samples: &[Sample], target: Target, base: &RunA
             }
         }
     }
-    let within: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].0.logrows <= MAX_LOGROWS).collect();
+    let fits = |limit: u32| -> Vec<usize> { (0..cands.len()).filter(|&i| cands[i].0.logrows <= limit).collect() };
+    let mut within = fits(MAX_LOGROWS);
     if within.is_empty() {
-        return Err(last_err.unwrap_or_else(|| Error::Format(format!("no scale gives a circuit of at most 2^{MAX_LOGROWS} rows"))));
+        within = fits(MAX_LOGROWS_SRS);
+        if let Some(lr) = within.iter().map(|&i| cands[i].0.logrows).min() {
+            tracing::warn!(
+                "no calibration fits 2^{MAX_LOGROWS} rows; the smallest needs 2^{lr}: proving will take about {:.0} GiB of memory and many minutes per proof",
+                prover_memory_gib(lr)
+            );
+        }
+    }
+    if within.is_empty() {
+        return Err(match cands.iter().min_by_key(|c| c.0.logrows) {
+            Some((c, ..)) => Error::Format(format!(
+                "the smallest circuit calibration found needs 2^{} rows (scale {}, values up to 2^{} in magnitude, {}), more than the 2^{MAX_LOGROWS_SRS} rows of the largest BN254 ceremony SRS; \
+                 re-scale the model inputs to a smaller range, try a lower `--max-scale`, or split the model",
+                c.logrows,
+                c.scale,
+                c.lookup_bits,
+                if c.range_bits > 0 { format!("range checks in {}-bit limbs", c.range_bits) } else { "one range table".to_string() },
+            )),
+            None => last_err.unwrap_or_else(|| Error::Format(format!("no scale in 1..={max_scale} quantizes the model"))),
+        });
     }
     let by_accuracy = || {
         *within
