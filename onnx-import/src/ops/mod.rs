@@ -8,6 +8,14 @@
 //!
 //! The circuit layout of a family lives in the module of the same name in `zkinfer-circuits`
 //! (`circuits/src/ops/`). Adding a family is its module here, its layout there, and its tests.
+//!
+//! Two kinds of family:
+//! * with their own IR op and layout: `compare`, `tree` (and `ml`'s use of them);
+//! * lowered at import to IR ops that already have layouts and soundness tests, so they have
+//!   only `lower` (a [`crate::import::lower::Lowered::Graph`] of existing ops) and need no
+//!   circuit module: `unary` (table lookups), `recurrent` (LSTM/GRU/RNN unrolled), `select`
+//!   (reductions, TopK, Hardmax, OneHot), `construct` (generated constants, Trilu,
+//!   DepthToSpace), `indexing` (runtime-index Gather), `einsum`, `resize`, `svm`.
 //! (The ops that predate this structure are still spread over `import/lower.rs`,
 //! `float_exec.rs`, `quant/quantize.rs`, `quant/exec.rs` and `circuits/src/model.rs`.)
 
