@@ -51,6 +51,33 @@ pub struct SubNode {
     pub inputs: Vec<Src>,
 }
 
+/// Builder of a [`Lowered::Graph`]: the op families that lower to several IR nodes append them
+/// here and refer to earlier outputs by the returned [`Src`].
+#[derive(Default)]
+pub(crate) struct Nodes(pub(crate) Vec<SubNode>);
+
+impl Nodes {
+    /// Append a node; its first output.
+    pub(crate) fn push(&mut self, op: Op, inputs: Vec<Src>) -> Src {
+        self.0.push(SubNode { op, inputs });
+        Src::Node(self.0.len() - 1, 0)
+    }
+    pub(crate) fn reshape(&mut self, x: Src, shape: Vec<usize>) -> Src {
+        self.push(Op::Reshape { shape }, vec![x])
+    }
+    /// `Transpose`, or `x` itself for the identity permutation.
+    pub(crate) fn transpose(&mut self, x: Src, perm: Vec<usize>) -> Src {
+        if perm.iter().enumerate().all(|(i, &p)| i == p) {
+            return x;
+        }
+        self.push(Op::Transpose { perm }, vec![x])
+    }
+    /// The graph with these outputs.
+    pub(crate) fn done(self, outputs: Vec<Src>) -> Lowered {
+        Lowered::Graph { nodes: self.0, outputs: outputs.into_iter().map(Some).collect() }
+    }
+}
+
 pub struct Ctx<'a> {
     pub op: &'a str,
     pub name: &'a str,

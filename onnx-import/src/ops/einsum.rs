@@ -12,26 +12,8 @@
 //! operand (diagonals, traces).
 
 use crate::error::Result;
-use crate::import::lower::{Ctx, Lowered, Src, SubNode};
+use crate::import::lower::{Ctx, Lowered, Nodes, Src};
 use crate::ir::Op;
-
-struct Nodes(Vec<SubNode>);
-
-impl Nodes {
-    fn push(&mut self, op: Op, inputs: Vec<Src>) -> Src {
-        self.0.push(SubNode { op, inputs });
-        Src::Node(self.0.len() - 1, 0)
-    }
-    fn transpose(&mut self, x: Src, perm: Vec<usize>) -> Src {
-        if perm.iter().enumerate().all(|(i, &p)| i == p) {
-            return x;
-        }
-        self.push(Op::Transpose { perm }, vec![x])
-    }
-    fn reshape(&mut self, x: Src, shape: Vec<usize>) -> Src {
-        self.push(Op::Reshape { shape }, vec![x])
-    }
-}
 
 /// An operand: its source, index letters and dims.
 struct Term {
@@ -121,7 +103,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
             }
         }
     }
-    let mut n = Nodes(Vec::new());
+    let mut n = Nodes::default();
     let y = if terms.len() == 1 {
         let t = terms.pop().expect("one term");
         let t = t.sum_out(&mut n, &|c| out.contains(&c));
@@ -151,7 +133,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
         let t = Term { src: p, idx: [batch, free_a, free_b].concat(), dims };
         t.arrange(&mut n, &out).src
     };
-    Ok(Some(Lowered::Graph { nodes: n.0, outputs: vec![Some(y)] }))
+    Ok(Some(n.done(vec![y])))
 }
 
 #[cfg(test)]

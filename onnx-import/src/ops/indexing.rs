@@ -16,39 +16,22 @@
 //! Cost of a runtime Gather: `2·|indices|·d` comparisons plus a `[P·Q, d] × [d, |indices|]` product.
 
 use crate::error::Result;
-use crate::import::lower::{Ctx, KnownIn, Lowered, Src, SubNode};
+use crate::import::lower::{Ctx, KnownIn, Lowered, Nodes, Src};
 use crate::ir::Op;
 use crate::ops::compare::CompareOp;
 use crate::tensor::{DType, Tensor};
 use ndarray::{ArrayD, IxDyn};
 
-struct Nodes(Vec<SubNode>);
-
-impl Nodes {
-    fn push(&mut self, op: Op, inputs: Vec<Src>) -> Src {
-        self.0.push(SubNode { op, inputs });
-        Src::Node(self.0.len() - 1, 0)
-    }
-    fn reshape(&mut self, x: Src, shape: Vec<usize>) -> Src {
-        self.push(Op::Reshape { shape }, vec![x])
-    }
-    fn transpose(&mut self, x: Src, perm: Vec<usize>) -> Src {
-        if perm.iter().enumerate().all(|(i, &p)| i == p) {
-            return x;
-        }
-        self.push(Op::Transpose { perm }, vec![x])
-    }
-    /// `[i = j] ∨ [i = j − d]` with `j` running over the last axis of length `d` (`i` has a
-    /// trailing axis of 1), as floats 0/1.
-    fn one_hot(&mut self, i: Src, rank: usize, d: usize) -> Src {
-        let mut shape = vec![1; rank];
-        shape[rank - 1] = d;
-        let r = |off: i64| Src::Const(Tensor::I64(ArrayD::from_shape_vec(IxDyn(&shape), (0..d as i64).map(|j| j + off).collect()).expect("d values")));
-        let pos = self.push(Op::Compare(CompareOp::Equal), vec![i.clone(), r(0)]);
-        let neg = self.push(Op::Compare(CompareOp::Equal), vec![i, r(-(d as i64))]);
-        let hit = self.push(Op::Compare(CompareOp::Or), vec![pos, neg]);
-        self.push(Op::Cast { to: DType::F32 }, vec![hit])
-    }
+/// `[i = j] ∨ [i = j − d]` with `j` running over the last axis of length `d` (`i` has a
+/// trailing axis of 1), as floats 0/1.
+fn one_hot(n: &mut Nodes, i: Src, rank: usize, d: usize) -> Src {
+    let mut shape = vec![1; rank];
+    shape[rank - 1] = d;
+    let r = |off: i64| Src::Const(Tensor::I64(ArrayD::from_shape_vec(IxDyn(&shape), (0..d as i64).map(|j| j + off).collect()).expect("d values")));
+    let pos = n.push(Op::Compare(CompareOp::Equal), vec![i.clone(), r(0)]);
+    let neg = n.push(Op::Compare(CompareOp::Equal), vec![i, r(-(d as i64))]);
+    let hit = n.push(Op::Compare(CompareOp::Or), vec![pos, neg]);
+    n.push(Op::Cast { to: DType::F32 }, vec![hit])
 }
 
 fn runtime(ctx: &Ctx, i: usize) -> bool {
@@ -71,7 +54,7 @@ fn gather(ctx: &Ctx) -> Result<Lowered> {
     let d = ds[axis];
     let (p, q): (usize, usize) = (ds[..axis].iter().product(), ds[axis + 1..].iter().product());
     let ni: usize = is.iter().product();
-    let mut n = Nodes(Vec::new());
+    let mut n = Nodes::default();
     // data' = [P, Q, d]
     let mut perm: Vec<usize> = (0..ds.len()).filter(|&k| k != axis).collect();
     perm.push(axis);
@@ -79,7 +62,7 @@ fn gather(ctx: &Ctx) -> Result<Lowered> {
     let dt = n.reshape(dt, vec![p, q, d]);
     // ohᵀ = [d, Ni]
     let i = n.reshape(Src::In(1), vec![ni, 1]);
-    let oh = n.one_hot(i, 2, d);
+    let oh = one_hot(&mut n, i, 2, d);
     let oht = n.transpose(oh, vec![1, 0]);
     let y = n.push(Op::MatMul, vec![dt, oht]); // [P, Q, Ni]
     let y = n.transpose(y, vec![0, 2, 1]); // [P, Ni, Q]
@@ -87,7 +70,7 @@ fn gather(ctx: &Ctx) -> Result<Lowered> {
     out.extend_from_slice(&is);
     out.extend_from_slice(&ds[axis + 1..]);
     let y = n.reshape(y, out);
-    Ok(Lowered::Graph { nodes: n.0, outputs: vec![Some(y)] })
+    Ok(n.done(vec![y]))
 }
 
 fn gather_elements(ctx: &Ctx) -> Result<Lowered> {
@@ -99,7 +82,7 @@ fn gather_elements(ctx: &Ctx) -> Result<Lowered> {
         return Err(ctx.err(format!("indices of shape {is:?} do not fit data of shape {ds:?} along axis {axis}")));
     }
     let d = ds[axis];
-    let mut n = Nodes(Vec::new());
+    let mut n = Nodes::default();
     if !runtime(ctx, 1) {
         // out[p] = data[p with p[axis] = idx[p]]: one Gather of the flattened data.
         let idx = ctx.const_ints(1, "indices")?.ok_or_else(|| ctx.err("missing input 1 (indices)"))?;
@@ -124,7 +107,7 @@ fn gather_elements(ctx: &Ctx) -> Result<Lowered> {
         let f = n.reshape(Src::In(0), vec![total]);
         let indices = ArrayD::from_shape_vec(IxDyn(&is), flat).expect("one per index");
         let y = n.push(Op::Gather { axis: 0, indices }, vec![f]);
-        return Ok(Lowered::Graph { nodes: n.0, outputs: vec![Some(y)] });
+        return Ok(n.done(vec![y]));
     }
     // Runtime indices: move the axis last in both, oh[.., m, j] = [idx[.., m] = j] over the
     // data's axis, out = Σ_j oh · data (data broadcast over the indices' axis).
@@ -144,11 +127,11 @@ fn gather_elements(ctx: &Ctx) -> Result<Lowered> {
     // i: [.., m, 1]; data: [.., 1, d]
     ishape.push(1);
     let i = n.reshape(it, ishape);
-    let oh = n.one_hot(i, r + 1, d);
+    let oh = one_hot(&mut n, i, r + 1, d);
     dshape.insert(r - 1, 1);
     let dd = n.reshape(dt, dshape);
     let prod = n.push(Op::Mul, vec![oh, dd]);
     let y = n.push(Op::ReduceSum { axes: vec![r], keepdims: false }, vec![prod]);
     let y = n.transpose(y, inv);
-    Ok(Lowered::Graph { nodes: n.0, outputs: vec![Some(y)] })
+    Ok(n.done(vec![y]))
 }

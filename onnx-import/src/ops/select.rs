@@ -19,23 +19,11 @@
 //! max/argmax passes over the axis plus `K − 1` masks.
 
 use crate::error::Result;
-use crate::import::lower::{reduce_axes, Ctx, Lowered, Src, SubNode};
+use crate::import::lower::{reduce_axes, Ctx, Lowered, Nodes, Src};
 use crate::ir::Op;
 use crate::ops::compare::CompareOp;
 use crate::tensor::{DType, Tensor};
 use ndarray::{ArrayD, IxDyn};
-
-struct Nodes(Vec<SubNode>);
-
-impl Nodes {
-    fn push(&mut self, op: Op, inputs: Vec<Src>) -> Src {
-        self.0.push(SubNode { op, inputs });
-        Src::Node(self.0.len() - 1, 0)
-    }
-    fn done(self, outputs: Vec<Src>) -> Lowered {
-        Lowered::Graph { nodes: self.0, outputs: outputs.into_iter().map(Some).collect() }
-    }
-}
 
 fn scalar(v: f32) -> Src {
     Src::Const(Tensor::F32(ndarray::arr0(v).into_dyn()))
@@ -58,7 +46,7 @@ fn reduced_shape(shape: &[usize], axes: &[usize]) -> Vec<usize> {
 pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
     let a = &ctx.attrs;
     let opset = ctx.opset;
-    let mut n = Nodes(Vec::new());
+    let mut n = Nodes::default();
     let x = Src::In(0);
     let lowered = match ctx.op {
         "ReduceMin" | "ReduceL1" | "ReduceL2" | "ReduceSumSquare" | "ReduceLogSumExp" | "ReduceProd" => {
