@@ -42,6 +42,14 @@ fn runtime(ctx: &Ctx, i: usize) -> bool {
 pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
     match ctx.op {
         "Gather" if runtime(ctx, 1) => gather(ctx).map(Some),
+        "Gather" => {
+            // Constant indices: wiring only (copies of the selected cells).
+            let r = ctx.rank(0)?;
+            let axis = ctx.axis(ctx.attrs.int_or("axis", 0)?, r)?;
+            let idx = ctx.const_input(1, "indices")?.ok_or_else(|| ctx.err("missing indices"))?;
+            let idx = idx.to_i64().ok_or_else(|| ctx.err("indices must be integers"))?;
+            Ok(Some(Lowered::Op { op: Op::Gather { axis, indices: idx }, data: vec![0] }))
+        }
         "GatherElements" => gather_elements(ctx).map(Some),
         _ => Ok(None),
     }

@@ -16,17 +16,24 @@
 //!   circuit module: `unary` (table lookups), `recurrent` (LSTM/GRU/RNN unrolled), `select`
 //!   (reductions, TopK, Hardmax, OneHot), `construct` (generated constants, Trilu,
 //!   DepthToSpace), `indexing` (runtime-index Gather), `einsum`, `resize`, `svm`.
-//! (The ops that predate this structure are still spread over `import/lower.rs`,
-//! `float_exec.rs`, `quant/quantize.rs`, `quant/exec.rs` and `circuits/src/model.rs`.)
+//! * the ops that predate this structure have their lowering here — `layout` (wiring),
+//!   `arith`, `spatial` (Conv, pooling), `norm`, `reduce`, and constant-index Gather in
+//!   `indexing` — while their float, integer and circuit stages are still shared in
+//!   `float_exec.rs`, `quant/quantize.rs`, `quant/exec.rs` and `circuits/src/model.rs`.
 
+pub mod arith;
 pub mod compare;
 pub mod construct;
 pub mod einsum;
 pub mod indexing;
+pub mod layout;
 pub mod ml;
+pub mod norm;
 pub mod recurrent;
+pub mod reduce;
 pub mod resize;
 pub mod select;
+pub mod spatial;
 pub mod svm;
 pub mod tree;
 pub mod unary;

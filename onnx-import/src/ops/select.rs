@@ -19,7 +19,8 @@
 //! max/argmax passes over the axis plus `K − 1` masks.
 
 use crate::error::Result;
-use crate::import::lower::{reduce_axes, Ctx, Lowered, Nodes, Src};
+use crate::import::lower::{Ctx, Lowered, Nodes, Src};
+use crate::ops::reduce::reduce_axes;
 use crate::ir::Op;
 use crate::ops::compare::CompareOp;
 use crate::tensor::{DType, Tensor};
