@@ -1002,11 +1002,12 @@ def ops_resize():
 
 
 def svm_models():
-    """SVMRegressor through skl2onnx: SVR with linear, RBF, polynomial and sigmoid kernels and a
-    one-class SVM (RBF, then Sign), on iris-sized data. (LinearSVR converts to LinearRegressor.)"""
+    """SVMRegressor and SVMClassifier through skl2onnx: SVR with linear, RBF, polynomial and
+    sigmoid kernels, a one-class SVM (RBF, then Sign), and SVCs (three-class RBF and linear,
+    binary polynomial), on iris-sized data. (LinearSVR / LinearSVC convert to the Linear* ops.)"""
     from sklearn.datasets import load_iris
     from sklearn.pipeline import make_pipeline
-    from sklearn.svm import SVR, OneClassSVM
+    from sklearn.svm import SVC, SVR, OneClassSVM
     from skl2onnx import to_onnx
 
     rng = np.random.default_rng(2032)
@@ -1023,6 +1024,14 @@ def svm_models():
     save_model("breadth/ml_svr_poly", conv(m, rx), [pick(rx, 4)])
     save_model("breadth/ml_svr_sigmoid", conv(SVR(kernel="sigmoid", gamma=0.05, coef0=0.0, C=0.5, epsilon=0.3).fit(rx, ry), rx), [pick(rx, 4)])
     save_model("breadth/ml_one_class_svm", conv(OneClassSVM(gamma=0.3, nu=0.2).fit(rx), rx), [pick(rx, 4)])
+    # SVMClassifier (one-vs-one). skl2onnx appends scikit-learn's ovr decision function (votes
+    # plus bounded confidences) after the three-class SVCs; the binary one is the op alone.
+    cx, cy = ix, load_iris(return_X_y=True)[1]
+    save_model("breadth/ml_svc_rbf", conv(SVC(kernel="rbf", gamma=0.5, C=1.0).fit(cx, cy), cx), [pick(cx, 4)])
+    save_model("breadth/ml_svc_linear", conv(SVC(kernel="linear", C=0.5).fit(cx, cy), cx), [pick(cx, 4)])
+    bx, by = cx[cy < 2][:, :2], cy[cy < 2]
+    m = make_pipeline(StandardScaler(), SVC(kernel="poly", degree=2, gamma=0.3, coef0=1.0)).fit(bx, by)
+    save_model("breadth/ml_svc_poly_binary", conv(m, bx), [pick(bx, 4)])
 
 
 def bad_models():

@@ -12,6 +12,7 @@
 //! | Binarizer              | `Greater`, `Cast` |
 //! | ArrayFeatureExtractor  | `Gather` (constant indices) |
 //! | SVMRegressor           | `Gemm`s and a kernel lookup ([`crate::ops::svm`]) |
+//! | SVMClassifier          | kernel values, one `Gemm` to the one-vs-one decision values, votes as a `Gemm` of `[d > 0]`, `ArgMax` ([`crate::ops::svm`]) |
 //! | ZipMap                 | dropped: the output stays the probability tensor |
 //!
 //! Post transforms: `NONE`, `LOGISTIC` (`Sigmoid`), `SOFTMAX` (`Softmax` over the classes).
@@ -39,6 +40,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Lowered> {
         "TreeEnsembleRegressor" => trees(ctx, false),
         "TreeEnsembleClassifier" => trees(ctx, true),
         "SVMRegressor" => crate::ops::svm::regressor(ctx),
+        "SVMClassifier" => crate::ops::svm::classifier(ctx),
         "Scaler" => {
             let f = features(ctx)?;
             let offset = a.floats("offset")?.unwrap_or_default();
@@ -137,7 +139,7 @@ fn post_transform(ctx: &Ctx, nodes: &mut Vec<SubNode>, scores: Src) -> Result<Sr
 }
 
 /// Number of classes; labels must be `0..n`.
-fn classes(ctx: &Ctx, int_key: &str) -> Result<usize> {
+pub(crate) fn classes(ctx: &Ctx, int_key: &str) -> Result<usize> {
     let a = &ctx.attrs;
     if a.strings("classlabels_strings")?.is_some_and(|s| !s.is_empty()) {
         return Err(ctx.unsupported("string class labels (classlabels_strings); re-export with integer labels 0..n-1"));
