@@ -1034,6 +1034,98 @@ def svm_models():
     save_model("breadth/ml_svc_poly_binary", conv(m, bx), [pick(bx, 4)])
 
 
+def tree_modes():
+    """Branch modes beyond the four comparisons and the opset-5 TreeEnsemble: a hand-written
+    TreeEnsembleClassifier (ml opset 3) with BRANCH_EQ / BRANCH_NEQ on iris petal widths and the
+    SOFTMAX_ZERO post transform, and a TreeEnsemble (ml opset 5) holding a scikit-learn forest
+    (two regression targets) plus a tree with BRANCH_EQ, BRANCH_NEQ and BRANCH_MEMBER nodes."""
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestRegressor
+
+    ix, iy = load_iris(return_X_y=True)
+    ix = f32(ix)
+    # Samples at the equality thresholds (petal width 1.8 and 1.3), below the first split, and others.
+    rows = [np.flatnonzero(ix[:, 3] == np.float32(1.8))[0], np.flatnonzero(ix[:, 3] == np.float32(1.3))[0], 0, 120, 75]
+    samples = ix[rows]
+    # Tree 0: petal length <= 2.45 ? class 0 : (petal width == 1.8 ? class 2 : (petal width != 1.3 ? class 2 (+1) : class 1)).
+    # Tree 1: sepal length > 5.8 ? classes 2, 1 : class 0.
+    nodes = [  # (tree, node, feature, mode, value, true, false)
+        (0, 0, 2, "BRANCH_LEQ", 2.45, 1, 2), (0, 1, 0, "LEAF", 0, 0, 0), (0, 2, 3, "BRANCH_EQ", 1.8, 3, 4),
+        (0, 3, 0, "LEAF", 0, 0, 0), (0, 4, 3, "BRANCH_NEQ", 1.3, 5, 6), (0, 5, 0, "LEAF", 0, 0, 0), (0, 6, 0, "LEAF", 0, 0, 0),
+        (1, 0, 0, "BRANCH_GT", 5.8, 1, 2), (1, 1, 0, "LEAF", 0, 0, 0), (1, 2, 0, "LEAF", 0, 0, 0),
+    ]
+    votes = [(0, 1, 0, 1.0), (0, 3, 2, 0.5), (0, 5, 2, 0.7), (0, 5, 1, 0.2), (0, 6, 1, 1.0), (1, 1, 2, 0.6), (1, 1, 1, 0.3), (1, 2, 0, 0.4)]
+    col = lambda rows, k: [r[k] for r in rows]
+    node = helper.make_node(
+        "TreeEnsembleClassifier", ["x"], ["label", "probabilities"], domain="ai.onnx.ml", name="eq_trees",
+        nodes_treeids=col(nodes, 0), nodes_nodeids=col(nodes, 1), nodes_featureids=col(nodes, 2),
+        nodes_modes=col(nodes, 3), nodes_values=[float(v) for v in col(nodes, 4)],
+        nodes_truenodeids=col(nodes, 5), nodes_falsenodeids=col(nodes, 6),
+        class_treeids=col(votes, 0), class_nodeids=col(votes, 1), class_ids=col(votes, 2), class_weights=col(votes, 3),
+        classlabels_int64s=[0, 1, 2], post_transform="SOFTMAX_ZERO",
+    )
+    g = helper.make_graph([node], "tree_modes", [vi("x", [None, 4])],
+                          [helper.make_tensor_value_info("label", TensorProto.INT64, [None]), vi("probabilities", [None, 3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 3)], producer_name="zkinfer-tests")
+    m.ir_version = 8
+    onnx.checker.check_model(m, full_check=True)
+    save_model("breadth/ml_tree_modes", m, [samples])
+
+    # TreeEnsemble (ml opset 5): target 0, a forest regressing petal width on sepal length and
+    # petal length, in the opset-5 form (leaves are entries of leaf_*, one target each); target 1,
+    # a hand-written tree with EQ, MEMBER and NEQ nodes.
+    fx, fy = ix[:, [0, 2]], ix[:, 3]
+    forest = RandomForestRegressor(n_estimators=2, max_depth=3, random_state=1).fit(fx, fy)
+    feat, split, mode, tid, fid, tleaf, fleaf, roots, leaf_t, leaf_w = [], [], [], [], [], [], [], [], [], []
+
+    def add_leaf(target, weight):
+        leaf_t.append(target)
+        leaf_w.append(float(weight))
+        return len(leaf_t) - 1
+
+    for est in forest.estimators_:
+        tr = est.tree_
+        internal = [i for i in range(tr.node_count) if tr.children_left[i] >= 0]
+        index = {n: len(feat) + k for k, n in enumerate(internal)}
+        roots.append(index[0])
+        for n in internal:
+            feat.append(int(tr.feature[n]))
+            split.append(float(np.float32(tr.threshold[n])))
+            mode.append(0)  # BRANCH_LEQ
+            for child, ids, leafs in ((tr.children_left[n], tid, tleaf), (tr.children_right[n], fid, fleaf)):
+                if tr.children_left[child] >= 0:
+                    ids.append(index[child])
+                    leafs.append(0)
+                else:
+                    ids.append(add_leaf(0, tr.value[child][0, 0]))
+                    leafs.append(1)
+    # Hand-written tree for target 1: petal length == 1.4 ? 3.3 : (sepal length in {5.0, 6.3, 6.7} ? 3.0 : (petal length != 4.5 ? 2.9 : 2.5)).
+    n0 = len(feat)
+    feat += [1, 0, 1]; split += [1.4, 0.0, 4.5]; mode += [4, 6, 5]
+    l_a, l_b, l_c, l_d = (add_leaf(1, w) for w in (3.3, 3.0, 2.9, 2.5))
+    tid += [l_a, l_b, l_c]; tleaf += [1, 1, 1]
+    fid += [n0 + 1, n0 + 2, l_d]; fleaf += [0, 0, 1]
+    roots.append(n0)
+    members = [5.0, 6.3, 6.7, float("nan")]
+    t = lambda name, v, dt: helper.make_tensor(name, dt, [len(v)], v)
+    node = helper.make_node(
+        "TreeEnsemble", ["x"], ["y"], domain="ai.onnx.ml", name="forest5",
+        nodes_featureids=feat, nodes_splits=t("s", split, TensorProto.FLOAT), nodes_modes=t("m", mode, TensorProto.UINT8),
+        nodes_truenodeids=tid, nodes_falsenodeids=fid, nodes_trueleafs=tleaf, nodes_falseleafs=fleaf,
+        leaf_targetids=leaf_t, leaf_weights=t("w", leaf_w, TensorProto.FLOAT), tree_roots=roots,
+        membership_values=t("mv", members, TensorProto.FLOAT), n_targets=2, aggregate_function=1, post_transform=0,
+    )
+    g = helper.make_graph([node], "tree_ensemble5", [vi("x", [None, 2])], [vi("y", [None, 2])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("ai.onnx.ml", 5)], producer_name="zkinfer-tests")
+    m.ir_version = 10
+    onnx.checker.check_model(m, full_check=True)
+    pick_rows = [np.flatnonzero(ix[:, 2] == np.float32(1.4))[0], np.flatnonzero(ix[:, 0] == np.float32(6.3))[0], np.flatnonzero(ix[:, 2] == np.float32(4.5))[0], 60, 140]
+    save_model("breadth/ml_tree_ensemble5", m, [fx[pick_rows]])
+    ref = Reference(m).run(None, {"x": fx[pick_rows]})[0]
+    got = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": fx[pick_rows]})[0]
+    assert np.allclose(ref, got, atol=1e-6), (ref, got)  # onnxruntime and onnx's reference agree
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -1087,3 +1179,4 @@ if __name__ == "__main__":
     ops_attention()
     ops_resize()
     svm_models()
+    tree_modes()

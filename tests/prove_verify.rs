@@ -84,7 +84,7 @@ fn tabular_models_prove_and_verify() {
     let names = [
         "ops_compare", "ops_unary", "ml_logreg_iris", "ml_tree_iris", "ml_forest_iris", "ml_gbm_iris", "ml_xgboost_iris",
         "ml_linreg_iris", "ml_forest_reg_iris", "ml_binarizer_iris", "ml_linear_svc_iris", "ml_svr_rbf",
-        "ml_svc_poly_binary",
+        "ml_svc_poly_binary", "ml_tree_modes", "ml_tree_ensemble5",
     ];
     for name in names {
         let name = format!("breadth/{name}");

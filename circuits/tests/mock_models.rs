@@ -142,9 +142,13 @@ fn comparison_and_tabular_models_satisfy_the_circuit() {
             check_with(name, FIXED, range_bits).unwrap();
         }
     }
-    // SVMRegressor kernels and SVMClassifier (one-vs-one votes), limbs only to keep this short
+    // SVMRegressor kernels, SVMClassifier (one-vs-one votes), equality branches (EQ / NEQ /
+    // MEMBER) with SOFTMAX_ZERO, and the opset-5 TreeEnsemble: limbs only to keep this short
     // (`ml_one_class_svm` calibrates to 2^22 rows and is left to the float and quantization tests).
-    for name in ["ml_svr_linear", "ml_svr_rbf", "ml_svr_poly", "ml_svc_rbf", "ml_svc_linear", "ml_svc_poly_binary"] {
+    for name in [
+        "ml_svr_linear", "ml_svr_rbf", "ml_svr_poly", "ml_svc_rbf", "ml_svc_linear", "ml_svc_poly_binary", "ml_tree_modes",
+        "ml_tree_ensemble5",
+    ] {
         check_with(&format!("breadth/{name}"), FIXED, 6).unwrap();
     }
     for name in ["breadth/ops_compare", "breadth/ml_tree_iris"] {

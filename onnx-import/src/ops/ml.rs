@@ -7,6 +7,7 @@
 //! | LinearClassifier       | `Gemm`, post transform, label `ArgMax` of the raw scores |
 //! | TreeEnsembleRegressor  | [`TreeEnsemble`] (+ post transform) |
 //! | TreeEnsembleClassifier | [`TreeEnsemble`], post transform, label (`ArgMax`, or `Greater` in the binary case) |
+//! | TreeEnsemble (ml opset 5) | [`TreeEnsemble`] (+ post transform); structure in [`crate::ops::ml_trees`] |
 //! | Scaler                 | `Sub`, `Mul` |
 //! | Normalizer             | `Div` by `ReduceSum(Abs)` (L1), `Sqrt(ReduceSum(x²))` (L2) or `ReduceMax` (MAX) |
 //! | Binarizer              | `Greater`, `Cast` |
@@ -15,7 +16,9 @@
 //! | SVMClassifier          | kernel values, one `Gemm` to the one-vs-one decision values, votes as a `Gemm` of `[d > 0]`, `ArgMax` ([`crate::ops::svm`]) |
 //! | ZipMap                 | dropped: the output stays the probability tensor |
 //!
-//! Post transforms: `NONE`, `LOGISTIC` (`Sigmoid`), `SOFTMAX` (`Softmax` over the classes).
+//! Post transforms: `NONE`, `LOGISTIC` (`Sigmoid`), `SOFTMAX` (`Softmax` over the classes),
+//! `SOFTMAX_ZERO` (a softmax that keeps zero scores at zero: [`apply_post`]). Branch modes: the
+//! four comparisons, and BRANCH_EQ / NEQ / MEMBER expanded into them ([`crate::ops::ml_trees`]).
 //! The label is the index of the largest raw score (post transforms are monotone), so class
 //! labels must be `0..n` (string labels are refused by name). A binary tree classifier with one
 //! score column (weights for one class) follows onnxruntime: probabilities `[1 − p, p]` with
@@ -26,10 +29,10 @@ use crate::error::Result;
 use crate::import::lower::{Ctx, Lowered, Src, SubNode};
 use crate::ir::Op;
 use crate::ops::compare::CompareOp;
-use crate::ops::tree::{Mode, TreeEnsemble, TreeNode};
+use crate::ops::ml_trees::{floats_or_tensor, ints_req, parse_trees};
+use crate::ops::tree::{TreeEnsemble, TreeNode};
 use crate::tensor::{DType, Tensor};
 use ndarray::{ArrayD, IxDyn};
-use std::collections::HashMap;
 
 /// Lower an `ai.onnx.ml` node.
 pub(crate) fn lower(ctx: &Ctx) -> Result<Lowered> {
@@ -39,6 +42,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Lowered> {
         "LinearClassifier" => linear(ctx, true),
         "TreeEnsembleRegressor" => trees(ctx, false),
         "TreeEnsembleClassifier" => trees(ctx, true),
+        "TreeEnsemble" => crate::ops::ml_trees::ensemble(ctx),
         "SVMRegressor" => crate::ops::svm::regressor(ctx),
         "SVMClassifier" => crate::ops::svm::classifier(ctx),
         "Scaler" => {
@@ -130,11 +134,28 @@ fn rows_input(ctx: &Ctx, nodes: &mut Vec<SubNode>) -> Result<Src> {
 
 fn post_transform(ctx: &Ctx, nodes: &mut Vec<SubNode>, scores: Src) -> Result<Src> {
     let p = ctx.attrs.string("post_transform")?.unwrap_or_else(|| "NONE".into());
-    Ok(match p.as_str() {
+    apply_post(ctx, nodes, scores, &p)
+}
+
+/// A post transform over the classes (axis 1) of `[N, C]` scores. SOFTMAX_ZERO is onnxruntime's:
+/// zero scores stay zero, the others are `exp(v − max) / Σ_{v ≠ 0} exp(v − max)` (max over all).
+pub(crate) fn apply_post(ctx: &Ctx, nodes: &mut Vec<SubNode>, scores: Src, name: &str) -> Result<Src> {
+    Ok(match name {
         "NONE" => scores,
         "LOGISTIC" => push(nodes, Op::Sigmoid, vec![scores]),
         "SOFTMAX" => push(nodes, Op::Softmax { axis: 1, flatten: false }, vec![scores]),
-        other => return Err(ctx.unsupported(format!("post_transform `{other}` (NONE, LOGISTIC and SOFTMAX are supported)"))),
+        "SOFTMAX_ZERO" => {
+            let m = push(nodes, Op::ReduceMax { axes: vec![1], keepdims: true }, vec![scores.clone()]);
+            let d = push(nodes, Op::Sub, vec![scores.clone(), m]);
+            let e = push(nodes, Op::Exp, vec![d]);
+            let z = push(nodes, Op::Compare(CompareOp::Equal), vec![scores, Src::Const(scalar(0.0))]);
+            let nz = push(nodes, Op::Compare(CompareOp::Not), vec![z]);
+            let nz = push(nodes, Op::Cast { to: DType::F32 }, vec![nz]);
+            let e = push(nodes, Op::Mul, vec![e, nz]);
+            let s = push(nodes, Op::ReduceSum { axes: vec![1], keepdims: true }, vec![e.clone()]);
+            push(nodes, Op::Div, vec![e, s])
+        }
+        other => return Err(ctx.unsupported(format!("post_transform `{other}` (NONE, LOGISTIC, SOFTMAX and SOFTMAX_ZERO are supported)"))),
     })
 }
 
@@ -195,131 +216,6 @@ fn linear(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
     } else {
         Ok(Lowered::Graph { nodes, outputs: vec![Some(scores)] })
     }
-}
-
-/// Floats of an attribute or of its `_as_tensor` form.
-fn floats_or_tensor(ctx: &Ctx, key: &str) -> Result<Option<Vec<f32>>> {
-    if let Some(v) = ctx.attrs.floats(key)? {
-        if !v.is_empty() {
-            ctx.attrs.has(&format!("{key}_as_tensor"));
-            return Ok(Some(v));
-        }
-    }
-    Ok(ctx.attrs.tensor(&format!("{key}_as_tensor"))?.map(|t| t.to_f32().iter().copied().collect()))
-}
-
-fn ints_req(ctx: &Ctx, key: &str) -> Result<Vec<i64>> {
-    ctx.attrs.ints(key)?.ok_or_else(|| ctx.err(format!("missing `{key}`")))
-}
-
-/// Parse the `nodes_*` and `{prefix}_*` vote attributes into trees. `target_of` maps a vote's
-/// target (class) id to an output column.
-fn parse_trees(ctx: &Ctx, prefix: &str, features: usize, targets: usize, target_of: &dyn Fn(i64) -> Option<usize>) -> Result<Vec<Vec<TreeNode>>> {
-    let a = &ctx.attrs;
-    let tree_ids = ints_req(ctx, "nodes_treeids")?;
-    let node_ids = ints_req(ctx, "nodes_nodeids")?;
-    let feats = ints_req(ctx, "nodes_featureids")?;
-    let modes = a.strings("nodes_modes")?.ok_or_else(|| ctx.err("missing `nodes_modes`"))?;
-    let values = floats_or_tensor(ctx, "nodes_values")?.unwrap_or_default();
-    let yes = ints_req(ctx, "nodes_truenodeids")?;
-    let no = ints_req(ctx, "nodes_falsenodeids")?;
-    // Hit rates only guide evaluation order; missing-value tracks matter for NaN inputs, which
-    // quantization maps to 0 (documented limitation).
-    floats_or_tensor(ctx, "nodes_hitrates")?;
-    a.has("nodes_missing_value_tracks_true");
-    let n = tree_ids.len();
-    if [node_ids.len(), feats.len(), modes.len(), yes.len(), no.len()].iter().any(|&l| l != n) || (values.len() != n && !values.is_empty()) {
-        return Err(ctx.err("the nodes_* attributes have different lengths"));
-    }
-    let v_tree = ints_req(ctx, &format!("{prefix}_treeids"))?;
-    let v_node = ints_req(ctx, &format!("{prefix}_nodeids"))?;
-    let v_id = ints_req(ctx, &format!("{prefix}_ids"))?;
-    let v_w = floats_or_tensor(ctx, &format!("{prefix}_weights"))?.ok_or_else(|| ctx.err(format!("missing `{prefix}_weights`")))?;
-    if [v_node.len(), v_id.len(), v_w.len()].iter().any(|&l| l != v_tree.len()) {
-        return Err(ctx.err(format!("the {prefix}_* attributes have different lengths")));
-    }
-    let mut votes: HashMap<(i64, i64), Vec<(usize, f32)>> = HashMap::new();
-    for i in 0..v_tree.len() {
-        let t = target_of(v_id[i]).filter(|&t| t < targets).ok_or_else(|| ctx.err(format!("{prefix}_ids holds {}, outside the {targets} outputs", v_id[i])))?;
-        votes.entry((v_tree[i], v_node[i])).or_default().push((t, v_w[i]));
-    }
-    // Trees in order of first appearance; nodes of a tree in their listed order.
-    let mut tree_index: HashMap<i64, usize> = HashMap::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    for (i, &t) in tree_ids.iter().enumerate() {
-        let k = *tree_index.entry(t).or_insert_with(|| {
-            members.push(Vec::new());
-            members.len() - 1
-        });
-        members[k].push(i);
-    }
-    let mut trees = Vec::with_capacity(members.len());
-    for m in &members {
-        let tid = tree_ids[m[0]];
-        let local: HashMap<i64, usize> = m.iter().enumerate().map(|(j, &i)| (node_ids[i], j)).collect();
-        if local.len() != m.len() {
-            return Err(ctx.err(format!("tree {tid} lists a node id twice")));
-        }
-        let child = |id: i64| local.get(&id).copied().ok_or_else(|| ctx.err(format!("tree {tid} refers to node {id}, which it does not have")));
-        let mut nodes = Vec::with_capacity(m.len());
-        let mut is_child = vec![false; m.len()];
-        for &i in m {
-            let mode = match modes[i].as_str() {
-                "LEAF" => None,
-                "BRANCH_LEQ" => Some(Mode::Leq),
-                "BRANCH_LT" => Some(Mode::Lt),
-                "BRANCH_GTE" => Some(Mode::Gte),
-                "BRANCH_GT" => Some(Mode::Gt),
-                other => return Err(ctx.unsupported(format!("branch mode `{other}` (tree {tid}, node {}); BRANCH_LEQ/LT/GTE/GT are supported", node_ids[i]))),
-            };
-            nodes.push(match mode {
-                None => TreeNode::Leaf { weights: votes.remove(&(tid, node_ids[i])).unwrap_or_default() },
-                Some(mode) => {
-                    let feature = usize::try_from(feats[i]).ok().filter(|&f| f < features).ok_or_else(|| ctx.err(format!("tree {tid} node {} reads feature {} of {features}", node_ids[i], feats[i])))?;
-                    let (y, n) = (child(yes[i])?, child(no[i])?);
-                    is_child[y] = true;
-                    is_child[n] = true;
-                    TreeNode::Branch { feature, mode, threshold: *values.get(i).ok_or_else(|| ctx.err("missing nodes_values"))?, yes: y, no: n }
-                }
-            });
-        }
-        let roots: Vec<usize> = (0..m.len()).filter(|&j| !is_child[j]).collect();
-        if roots.len() != 1 {
-            return Err(ctx.err(format!("tree {tid} has {} roots", roots.len())));
-        }
-        trees.push(rooted(ctx, nodes, roots[0], tid)?);
-    }
-    if let Some(((t, n), _)) = votes.into_iter().next() {
-        return Err(ctx.err(format!("a vote for tree {t} node {n}, which is not a leaf")));
-    }
-    Ok(trees)
-}
-
-/// The nodes renumbered so the root is node 0; refuses a node reached twice (not a tree).
-fn rooted(ctx: &Ctx, nodes: Vec<TreeNode>, root: usize, tid: i64) -> Result<Vec<TreeNode>> {
-    let mut order = vec![root];
-    let mut pos = vec![usize::MAX; nodes.len()];
-    pos[root] = 0;
-    let mut i = 0;
-    while i < order.len() {
-        if let TreeNode::Branch { yes, no, .. } = &nodes[order[i]] {
-            for c in [*yes, *no] {
-                if pos[c] != usize::MAX {
-                    return Err(ctx.err(format!("tree {tid} is not a tree: a node is reached twice")));
-                }
-                pos[c] = order.len();
-                order.push(c);
-            }
-        }
-        i += 1;
-    }
-    Ok(order
-        .iter()
-        .map(|&j| match &nodes[j] {
-            TreeNode::Branch { feature, mode, threshold, yes, no } => TreeNode::Branch { feature: *feature, mode: *mode, threshold: *threshold, yes: pos[*yes], no: pos[*no] },
-            leaf => leaf.clone(),
-        })
-        .collect())
 }
 
 /// TreeEnsembleRegressor and TreeEnsembleClassifier.

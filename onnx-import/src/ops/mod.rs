@@ -28,6 +28,7 @@ pub mod einsum;
 pub mod indexing;
 pub mod layout;
 pub mod ml;
+pub mod ml_trees;
 pub mod norm;
 pub mod recurrent;
 pub mod reduce;

@@ -36,13 +36,19 @@ pub enum Mode {
     Lt,
     Gte,
     Gt,
+    /// The two halves of an equality test `x = θ` (BRANCH_EQ / NEQ / MEMBER, expanded at import
+    /// in [`crate::ops::ml_trees`]): in floats `x ≤ θ` and `x < θ`, but quantized against
+    /// `round(θ·2^s)` (`x_q ≤ r` and `x_q ≤ r − 1`), so that together they hold exactly when
+    /// `x_q = round(θ·2^s)` — θ is quantized like a parameter, and integer categories are exact.
+    EqLeq,
+    EqLt,
 }
 
 impl Mode {
     pub fn holds(&self, x: f32, t: f32) -> bool {
         match self {
-            Mode::Leq => x <= t,
-            Mode::Lt => x < t,
+            Mode::Leq | Mode::EqLeq => x <= t,
+            Mode::Lt | Mode::EqLt => x < t,
             Mode::Gte => x >= t,
             Mode::Gt => x > t,
         }
@@ -164,6 +170,8 @@ fn threshold(mode: Mode, theta: f32, s: u32) -> (f64, bool) {
         Mode::Lt => (v.ceil() - 1.0, false),
         Mode::Gte => (v.ceil() - 1.0, true),
         Mode::Gt => (v.floor(), true),
+        Mode::EqLeq => (v.round(), false),
+        Mode::EqLt => (v.round() - 1.0, false),
     }
 }
 
@@ -257,6 +265,19 @@ mod tests {
                     let le = xq as f64 <= t;
                     assert_eq!(le != swap, mode.holds(x, theta), "{mode:?} θ={theta} x_q={xq}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn the_halves_of_an_equality_test_hold_together_exactly_at_the_rounded_threshold() {
+        let s = 4;
+        for theta in [0.5f32, 0.53, -1.25, -0.3, 3.0, 2.0] {
+            let (le, _) = threshold(Mode::EqLeq, theta, s);
+            let (lt, _) = threshold(Mode::EqLt, theta, s);
+            let r = (theta as f64 * 16.0).round() as i64;
+            for xq in -80i64..80 {
+                assert_eq!(xq as f64 <= le && !(xq as f64 <= lt), xq == r, "θ={theta} x_q={xq}");
             }
         }
     }
