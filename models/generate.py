@@ -95,8 +95,11 @@ def save_model(name, model, samples, extra=None, reference=False, expected_from=
     k = samples[0].shape[0]
     samples = [f32(x).reshape([k] + sh) for x, sh in zip(samples, shapes)]
     outs = None
+    # Integer and boolean model inputs are fed in their own types (input.json holds numbers).
+    np_types = {"tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_}
+    types = [np_types.get(i.type, np.float32) for i in sess.get_inputs()] if hasattr(sess, "get_inputs") else [np.float32] * len(names)
     for s in range(k):
-        feed = {n: x[s] for n, x in zip(names, samples)}
+        feed = {n: x[s].astype(t) for n, x, t in zip(names, samples, types)}
         res = [as_tensor(r) for r in sess.run(None, feed)]
         if outs is None:
             outs = [[] for _ in res]
@@ -1126,6 +1129,48 @@ def tree_modes():
     assert np.allclose(ref, got, atol=1e-6), (ref, got)  # onnxruntime and onnx's reference agree
 
 
+def ops_int_inputs():
+    """Integer and boolean model inputs (quantized at scale 0): token ids into an embedding Gather,
+    a boolean mask into Where and And, integer categories through a numeric LabelEncoder and a
+    Cast, integer arithmetic on an integer input, and a cast of floats to bool."""
+    rng = np.random.default_rng(2033)
+    emb = init("emb", f32(rng.uniform(-1, 1, size=(6, 3))))
+    one = numpy_helper.from_array(np.array(1, dtype=np.int64), "one")
+    quarter = init("quarter", f32(0.25))
+    nodes = [
+        helper.make_node("Gather", ["emb", "ids"], ["e"], axis=0),
+        helper.make_node("ReduceSum", ["e", "axis2"], ["s"], keepdims=0),
+        helper.make_node("Where", ["mask", "s", "x"], ["y1"]),
+        helper.make_node("LabelEncoder", ["cat"], ["le"], domain="ai.onnx.ml", keys_int64s=[1, 2, 3, 7],
+                         values_floats=[0.5, -1.0, 2.25, 4.0], default_float=0.0),
+        helper.make_node("Cast", ["cat"], ["cf"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["cf", "quarter"], ["cq"]),
+        helper.make_node("Add", ["le", "cq"], ["y2"]),
+        helper.make_node("Add", ["ids", "one"], ["y3"]),
+        helper.make_node("Cast", ["x"], ["xb"], to=TensorProto.BOOL),
+        helper.make_node("And", ["mask", "xb"], ["both"]),
+        helper.make_node("Cast", ["both"], ["y4"], to=TensorProto.FLOAT),
+    ]
+    axis2 = numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2")
+    g = helper.make_graph(
+        nodes, "ops_int_inputs",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 4]), helper.make_tensor_value_info("mask", TensorProto.BOOL, [1, 4]),
+         vi("x", [1, 4]), helper.make_tensor_value_info("cat", TensorProto.INT64, [1, 3])],
+        [vi("y1", [1, 4]), vi("y2", [1, 3]), helper.make_tensor_value_info("y3", TensorProto.INT64, [1, 4]), vi("y4", [1, 4])],
+        initializer=[emb, one, quarter, axis2],
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 2)], producer_name="zkinfer-tests")
+    m.ir_version = 8
+    onnx.checker.check_model(m, full_check=True)
+    k = 4
+    ids = rng.integers(0, 6, size=(k, 1, 4))
+    mask = rng.integers(0, 2, size=(k, 1, 4))
+    x = f32(rng.uniform(-2, 2, size=(k, 1, 4)))
+    x[0, 0, 1] = 0.0  # a zero: false as a bool
+    cat = rng.choice([1, 2, 3, 5, 7], size=(k, 1, 3))
+    save_model("breadth/ops_int_inputs", m, [ids, mask, x, cat])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -1180,3 +1225,4 @@ if __name__ == "__main__":
     ops_resize()
     svm_models()
     tree_modes()
+    ops_int_inputs()

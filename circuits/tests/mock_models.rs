@@ -177,15 +177,21 @@ fn recurrent_models_satisfy_the_circuit() {
 /// per-activation statistics, and the import-lowered families (`ops::select`: reductions, TopK,
 /// Hardmax, OneHot, Log, Reciprocal; `ops::construct`: generated constants, Trilu,
 /// DepthToSpace/SpaceToDepth, IsNaN/IsInf; `ops::indexing` and `ops::einsum` with attention-style
-/// products of two activations).
+/// products of two activations), and integer / boolean model inputs.
 #[test]
 fn legacy_and_import_lowered_models_satisfy_the_circuit() {
-    for name in ["ops_opset6", "ops_opset1", "ops_bn_spatial0", "ops_select", "ops_construct", "ops_attention", "ops_resize", "ops_upsample"] {
+    for name in [
+        "ops_opset6", "ops_opset1", "ops_bn_spatial0", "ops_select", "ops_construct", "ops_attention", "ops_resize", "ops_upsample",
+        "ops_int_inputs",
+    ] {
         let name = format!("breadth/{name}");
         for range_bits in [0, 6] {
             check_with(&name, FIXED, range_bits).unwrap();
         }
     }
+    // Integer and boolean inputs private: the booleans are made 0 / 1 by a proved `x ≠ 0`.
+    let private = Visibilities { input: Visibility::Private, param: Visibility::Fixed, output: Visibility::Public };
+    check_with("breadth/ops_int_inputs", private, 6).unwrap();
 }
 
 /// The diabetes and breast-cancer tabular models: features and targets in the thousands give

@@ -45,6 +45,15 @@ impl InputData {
             if let Some(x) = list.iter().find(|x| !x.is_finite()) {
                 return Err(Error::InputShape { name: v.name.clone(), reason: format!("value {x} is not finite") });
             }
+            if v.dtype == crate::tensor::DType::I64 {
+                // Integer (or boolean) model inputs: integers that f32 holds exactly.
+                if let Some(x) = list.iter().find(|x| x.fract() != 0.0 || x.abs() > (1u64 << 24) as f64) {
+                    return Err(Error::InputShape {
+                        name: v.name.clone(),
+                        reason: format!("is an integer input; got {x} (integers of magnitude at most 2^24 are accepted)"),
+                    });
+                }
+            }
             let ki = list.len() / n;
             match k {
                 None => k = Some(ki),
@@ -84,5 +93,21 @@ impl InputData {
             });
         }
         Ok(s.remove(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InputData;
+
+    #[test]
+    fn an_integer_input_refuses_a_fraction() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/breadth/ops_int_inputs");
+        let g = crate::load(format!("{path}/model.onnx")).unwrap();
+        let mut d = InputData::load(format!("{path}/input.json")).unwrap();
+        assert_eq!(d.samples(&g).unwrap().len(), 4);
+        d.input_data[0][3] = 2.5;
+        let e = d.samples(&g).unwrap_err().to_string();
+        assert!(e.contains("ids") && e.contains("integer input") && e.contains("2.5"), "{e}");
     }
 }

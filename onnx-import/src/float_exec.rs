@@ -26,7 +26,11 @@ pub fn run(graph: &Graph, inputs: &[ArrayD<f32>]) -> Result<Vec<Tensor>> {
                 reason: format!("expected shape {:?}, got {:?}", info.shape, x.shape()),
             });
         }
-        vals[id] = Some(Tensor::F32(x.clone()));
+        vals[id] = Some(match info.dtype {
+            DType::F32 => Tensor::F32(x.clone()),
+            // Integer and boolean inputs (integral values, checked when the data is read).
+            DType::I64 => Tensor::I64(x.mapv(|v| v as i64)),
+        });
     }
     for node in &graph.nodes {
         let ins: Vec<Tensor> = node

@@ -82,7 +82,17 @@ pub fn import_bytes(bytes: &[u8], opts: &ImportOptions) -> Result<Graph> {
         let id = g.values.len();
         g.values.push(ValueInfo { name: name.clone(), shape, dtype });
         g.inputs.push(id);
-        known.insert(name, Known::Value(id));
+        let mut k = Known::Value(id);
+        if is_bool(input) {
+            // A boolean input is the integer it carries made 0 / 1 by `x ≠ 0` (ONNX's cast to
+            // bool), a comparison the circuit constrains, so the logic ops and `Where` downstream
+            // see a proved boolean even when the input is private.
+            use crate::ops::compare::CompareOp;
+            let zero = Known::Const(Tensor::I64(ndarray::arr0(0).into_dyn()));
+            let eq = emit_op(&mut g, &format!("{name}/is_zero"), "<input>", Op::Compare(CompareOp::Equal), vec![k, zero], None)?;
+            k = emit_op(&mut g, &format!("{name}/bool"), "<input>", Op::Compare(CompareOp::Not), eq, None)?.remove(0);
+        }
+        known.insert(name, k);
     }
 
     // Names consumed by some node or the graph outputs (to know whether extra outputs matter).
@@ -119,6 +129,10 @@ pub fn import_bytes(bytes: &[u8], opts: &ImportOptions) -> Result<Graph> {
     Ok(g)
 }
 
+fn is_bool(v: &onnx::ValueInfoProto) -> bool {
+    matches!(v.r#type.as_ref().and_then(|t| t.value.as_ref()), Some(onnx::type_proto::Value::TensorType(t)) if t.elem_type == Some(9))
+}
+
 fn value_type(v: &onnx::ValueInfoProto, opts: &ImportOptions) -> Result<(Vec<usize>, DType)> {
     let name = v.name.as_deref().unwrap_or("");
     let tt = match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
@@ -127,8 +141,9 @@ fn value_type(v: &onnx::ValueInfoProto, opts: &ImportOptions) -> Result<(Vec<usi
     };
     let dtype = match tt.elem_type {
         Some(1) | Some(10) | Some(11) | Some(16) => DType::F32,
-        Some(6) | Some(7) => DType::I64,
-        other => return Err(Error::unsupported("<input>", name, format!("input element type {other:?} (use float32)"))),
+        // Integers and booleans (as 0 / 1): quantized at scale 0, i.e. exactly.
+        Some(2..=7) | Some(9) | Some(12) | Some(13) => DType::I64,
+        other => return Err(Error::unsupported("<input>", name, format!("input element type {other:?} (float, integer and boolean inputs are supported)"))),
     };
     let shape = tt
         .shape

@@ -80,6 +80,18 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
             } else {
                 a.int("to")?.ok_or_else(|| ctx.err("missing `to`"))?
             };
+            if to == 9 {
+                // To bool: `x ≠ 0`, a comparison (so the result is a proved boolean).
+                use crate::import::lower::{Src, SubNode};
+                use crate::ops::compare::CompareOp;
+                a.has("saturate");
+                let zero = Src::Const(Tensor::F32(ndarray::arr0(0.0).into_dyn()));
+                let nodes = vec![
+                    SubNode { op: Op::Compare(CompareOp::Equal), inputs: vec![Src::In(0), zero] },
+                    SubNode { op: Op::Compare(CompareOp::Not), inputs: vec![Src::Node(0, 0)] },
+                ];
+                return Ok(Some(Lowered::Graph { nodes, outputs: vec![Some(Src::Node(1, 0))] }));
+            }
             let to = match to {
                 1 | 10 | 11 | 16 => DType::F32,
                 2..=7 | 12 | 13 => DType::I64,

@@ -14,6 +14,7 @@
 //! | ArrayFeatureExtractor  | `Gather` (constant indices) |
 //! | SVMRegressor           | `Gemm`s and a kernel lookup ([`crate::ops::svm`]) |
 //! | SVMClassifier          | kernel values, one `Gemm` to the one-vs-one decision values, votes as a `Gemm` of `[d > 0]`, `ArgMax` ([`crate::ops::svm`]) |
+//! | LabelEncoder (numeric) | `default`, then per key `Where(x = key, value, ·)` |
 //! | ZipMap                 | dropped: the output stays the probability tensor |
 //!
 //! Post transforms: `NONE`, `LOGISTIC` (`Sigmoid`), `SOFTMAX` (`Softmax` over the classes),
@@ -96,6 +97,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Lowered> {
             let indices = ArrayD::from_shape_vec(IxDyn(&[idx.len()]), idx).expect("1-d");
             Ok(Lowered::Op { op: Op::Gather { axis, indices }, data: vec![0] })
         }
+        "LabelEncoder" => label_encoder(ctx),
         "ZipMap" => {
             // Outputs stay tensors: the probabilities, in class order.
             a.has("classlabels_int64s");
@@ -293,4 +295,60 @@ fn base_vec(ctx: &Ctx, base: Vec<f32>, n: usize) -> Result<Vec<f32>> {
         l if l == n => Ok(base),
         l => Err(ctx.err(format!("{l} base values for {n} outputs"))),
     }
+}
+
+/// LabelEncoder with numeric keys and values (ml opsets 2–4): `y = value_i` where `x = key_i`,
+/// else the default. Lowered to a chain over the keys, `acc ← Where(Equal(x, key_i), value_i,
+/// acc)` from `acc = default`, so each key costs one equality test and one selection per element.
+/// Integer keys compare exactly (integer inputs are at scale 0); float keys compare the quantized
+/// input with the key quantized at the input's scale.
+fn label_encoder(ctx: &Ctx) -> Result<Lowered> {
+    let a = &ctx.attrs;
+    for key in ["keys_strings", "values_strings", "classes_strings"] {
+        if a.strings(key)?.is_some_and(|v| !v.is_empty()) {
+            return Err(ctx.unsupported(format!("string labels (`{key}`): only numeric keys and values are supported")));
+        }
+    }
+    a.has("default_string");
+    // Keys and values as integers (`true`) or floats.
+    let read = |ints: &str, floats: &str, tensor: &str| -> Result<Option<(bool, Vec<f64>)>> {
+        if let Some(v) = a.ints(ints)?.filter(|v| !v.is_empty()) {
+            return Ok(Some((true, v.iter().map(|&x| x as f64).collect())));
+        }
+        if let Some(v) = a.floats(floats)?.filter(|v| !v.is_empty()) {
+            return Ok(Some((false, v.iter().map(|&x| x as f64).collect())));
+        }
+        Ok(match a.tensor(tensor)? {
+            Some(Tensor::I64(t)) => Some((true, t.iter().map(|&x| x as f64).collect())),
+            Some(Tensor::F32(t)) => Some((false, t.iter().map(|&x| x as f64).collect())),
+            None => None,
+        })
+    };
+    let (_, keys) = read("keys_int64s", "keys_floats", "keys_tensor")?.ok_or_else(|| ctx.unsupported("no numeric keys (keys_int64s, keys_floats or keys_tensor)"))?;
+    let (int_values, values) = read("values_int64s", "values_floats", "values_tensor")?.ok_or_else(|| ctx.unsupported("no numeric values (values_int64s, values_floats or values_tensor)"))?;
+    if keys.len() != values.len() {
+        return Err(ctx.err(format!("{} keys for {} values", keys.len(), values.len())));
+    }
+    let default = match a.tensor("default_tensor")? {
+        Some(t) => t.to_f32().iter().next().copied().unwrap_or(0.0) as f64,
+        None if int_values => a.int_or("default_int64", -1)? as f64,
+        None => {
+            let d = a.float("default_float")?;
+            a.has("default_int64");
+            d.unwrap_or(-0.0) as f64
+        }
+    };
+    if int_values {
+        a.has("default_float");
+    }
+    let num = |v: f64| if int_values { Tensor::I64(ndarray::arr0(v as i64).into_dyn()) } else { scalar(v as f32) };
+    let mut nodes = Vec::new();
+    let mut acc = None;
+    for (k, v) in keys.iter().zip(&values) {
+        let eq = push(&mut nodes, Op::Compare(CompareOp::Equal), vec![Src::In(0), Src::Const(scalar(*k as f32))]);
+        let prev = acc.take().unwrap_or(Src::Const(num(default)));
+        acc = Some(push(&mut nodes, Op::Compare(CompareOp::Where), vec![eq, Src::Const(num(*v)), prev]));
+    }
+    let y = acc.ok_or_else(|| ctx.err("no keys"))?;
+    Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] })
 }

@@ -149,12 +149,11 @@ pub fn quantize(g: &Graph, p: &QuantParams) -> Result<QGraph> {
     let mut map: Vec<Option<ValueId>> = vec![None; g.values.len()];
     for &i in &g.inputs {
         let v = g.value(i);
-        if v.dtype != DType::F32 {
-            return Err(Error::unsupported("<input>", &v.name, "integer model inputs are not supported"));
-        }
+        // Integer and boolean inputs hold integers: scale 0, exact.
+        let scale = if v.dtype == DType::I64 { 0 } else { p.input_scale };
         map[i] = Some(q.values.len());
         q.inputs.push(q.values.len());
-        q.values.push(QValue { name: v.name.clone(), shape: v.shape.clone(), scale: p.input_scale });
+        q.values.push(QValue { name: v.name.clone(), shape: v.shape.clone(), scale });
     }
     for node in &g.nodes {
         let mut b = Builder { q, map, p: *p, node, step: 0 };
