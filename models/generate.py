@@ -1171,6 +1171,39 @@ def ops_int_inputs():
     save_model("breadth/ops_int_inputs", m, [ids, mask, x, cat])
 
 
+def ops_math():
+    """The remaining elementwise ops: Asin, Acos, Asinh, Acosh, Atanh, Tan (as sin / cos), Pow with
+    a runtime exponent (runtime and constant base), and Mod (fmod 0 and 1, integer and float)."""
+    rng = np.random.default_rng(2034)
+    c = lambda name, v, dt=np.float32: numpy_helper.from_array(np.array(v, dtype=dt), name)
+    nodes = [
+        helper.make_node("Asin", ["x"], ["asin"]), helper.make_node("Acos", ["x"], ["acos"]),
+        helper.make_node("Atanh", ["x"], ["atanh"]), helper.make_node("Tan", ["x"], ["tan"]),
+        helper.make_node("Mul", ["p", "three"], ["p3"]), helper.make_node("Asinh", ["p3"], ["asinh"]),
+        helper.make_node("Add", ["p", "one"], ["p1"]), helper.make_node("Acosh", ["p1"], ["acosh"]),
+        helper.make_node("Pow", ["p", "x"], ["pow_px"]), helper.make_node("Pow", ["two", "x"], ["pow_2x"]),
+        helper.make_node("Mod", ["k", "k3"], ["mod_k3"]), helper.make_node("Mod", ["k", "km4"], ["mod_km4"]),
+        helper.make_node("Mod", ["k", "k3"], ["fmod_k3"], fmod=1),
+        helper.make_node("Mul", ["x", "five"], ["x5"]), helper.make_node("Mod", ["x5", "f15"], ["fmod_x"], fmod=1),
+        helper.make_node("Concat", ["asin", "acos", "atanh", "tan", "asinh", "acosh"], ["trig"], axis=0),
+        helper.make_node("Concat", ["pow_px", "pow_2x"], ["pow"], axis=0),
+        helper.make_node("Concat", ["mod_k3", "mod_km4", "fmod_k3"], ["imod"], axis=0),
+    ]
+    inits = [c("three", 3.0), c("one", 1.0), c("two", 2.0), c("five", 5.0), c("f15", 1.5),
+             c("k3", 3, np.int64), c("km4", -4, np.int64)]
+    g = helper.make_graph(
+        nodes, "ops_math",
+        [vi("x", [1, 6]), vi("p", [1, 6]), helper.make_tensor_value_info("k", TensorProto.INT64, [1, 6])],
+        [vi("trig", [6, 6]), vi("pow", [2, 6]), helper.make_tensor_value_info("imod", TensorProto.INT64, [3, 6]), vi("fmod_x", [1, 6])],
+        initializer=inits,
+    )
+    k = 4
+    x = f32(rng.uniform(-0.9, 0.9, size=(k, 1, 6)))
+    pp = f32(rng.uniform(0.5, 2.0, size=(k, 1, 6)))
+    kk = rng.integers(-7, 8, size=(k, 1, 6))
+    save("breadth/ops_math", g, 13, [x, pp, kk])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -1226,3 +1259,4 @@ if __name__ == "__main__":
     svm_models()
     tree_modes()
     ops_int_inputs()
+    ops_math()

@@ -189,6 +189,8 @@ fn legacy_and_import_lowered_models_satisfy_the_circuit() {
             check_with(&name, FIXED, range_bits).unwrap();
         }
     }
+    // Asin … Atanh, Tan, runtime Pow, Mod: a dozen function tables (2^17 rows), limbs only.
+    check_with("breadth/ops_math", FIXED, 6).unwrap();
     // Integer and boolean inputs private: the booleans are made 0 / 1 by a proved `x ≠ 0`.
     let private = Visibilities { input: Visibility::Private, param: Visibility::Fixed, output: Visibility::Public };
     check_with("breadth/ops_int_inputs", private, 6).unwrap();

@@ -48,6 +48,13 @@ pub enum Activation {
     Ceil,
     /// Round half to even.
     Round,
+    /// `asin`, `acos` (NaN outside `[−1, 1]`, where the table holds 0), `asinh`, `acosh` (NaN
+    /// below 1), `atanh` (±∞ at ±1, saturated in the table; finite on the quantized grid inside).
+    Asin,
+    Acos,
+    Asinh,
+    Acosh,
+    Atanh,
 }
 
 impl Activation {
@@ -119,6 +126,11 @@ impl Activation {
             Activation::Floor => x.floor(),
             Activation::Ceil => x.ceil(),
             Activation::Round => x.round_ties_even(),
+            Activation::Asin => x.asin(),
+            Activation::Acos => x.acos(),
+            Activation::Asinh => x.asinh(),
+            Activation::Acosh => x.acosh(),
+            Activation::Atanh => x.atanh(),
         }
     }
 
@@ -152,6 +164,11 @@ impl Activation {
             Activation::Floor => "Floor",
             Activation::Ceil => "Ceil",
             Activation::Round => "Round",
+            Activation::Asin => "Asin",
+            Activation::Acos => "Acos",
+            Activation::Asinh => "Asinh",
+            Activation::Acosh => "Acosh",
+            Activation::Atanh => "Atanh",
         }
     }
 }

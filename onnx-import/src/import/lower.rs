@@ -87,6 +87,8 @@ pub struct Ctx<'a> {
     pub ml: bool,
     pub attrs: Attrs<'a>,
     pub ins: Vec<Option<KnownIn<'a>>>,
+    /// Element type of each input (`None`: absent).
+    pub dtypes: Vec<Option<crate::tensor::DType>>,
     /// Whether each ONNX output after the first is consumed or a graph output.
     pub extra_outputs_used: bool,
     /// Number of outputs the node declares.
@@ -102,6 +104,10 @@ impl<'a> Ctx<'a> {
     }
     pub(crate) fn input(&self, i: usize) -> Result<&KnownIn<'a>> {
         self.ins.get(i).and_then(|o| o.as_ref()).ok_or_else(|| self.err(format!("missing input {i}")))
+    }
+    /// Whether input `i` holds integers (or booleans).
+    pub(crate) fn is_int(&self, i: usize) -> bool {
+        self.dtypes.get(i).copied().flatten() == Some(crate::tensor::DType::I64)
     }
     pub(crate) fn has_input(&self, i: usize) -> bool {
         self.ins.get(i).is_some_and(|o| o.is_some())

@@ -243,6 +243,16 @@ fn import_node(
             })
         })
         .collect();
+    let dtypes: Vec<Option<DType>> = node
+        .input
+        .iter()
+        .map(|i| {
+            known.get(i).map(|k| match k {
+                Known::Const(t) => t.dtype(),
+                Known::Value(v) => g.values[*v].dtype,
+            })
+        })
+        .collect();
     let extra_used = node.output.iter().skip(1).any(|o| !o.is_empty() && consumed.contains_key(o.as_str()));
     let ctx = Ctx {
         op: &op_type,
@@ -251,6 +261,7 @@ fn import_node(
         ml,
         attrs: attrs::Attrs::new(node),
         ins,
+        dtypes,
         extra_outputs_used: extra_used,
         n_outputs: node.output.len(),
     };

@@ -1,6 +1,7 @@
 //! Elementwise functions of one input without a family of their own: Sin, Cos, Atan, Sinh,
 //! Cosh, Softsign, HardSigmoid, HardSwish, Celu, Mish, ThresholdedRelu, Shrink, Floor, Ceil and
-//! Round; Log (the `Ln` table) and Reciprocal (a division by the input).
+//! Round; Asin, Acos, Asinh, Acosh, Atanh; Log (the `Ln` table), Reciprocal (a division by the
+//! input) and Tan (`sin / cos`, a division).
 //!
 //! Each is an [`Activation`], defined once in `crate::activation` (the ONNX formula, in f64): the
 //! float executor evaluates it, and the quantizer turns it into one table lookup from the input's
@@ -8,8 +9,9 @@
 //! as the older activations — so the stages after lowering are the shared ones
 //! (`float_exec`, `quant::quantize`, `quant::exec`, and the lookup layout in the circuit, whose
 //! soundness tests cover every function table). Floor, Ceil and Round are exact at the table's
-//! input scale. Tan, Asin and Acos are not in the family: their tables would saturate where the
-//! float function diverges inside the range.
+//! input scale. Tan is not a table: it diverges inside the range, where a table would saturate
+//! silently; as `sin / cos` a value past the range is an error instead. Outside their domains
+//! (where the float function is NaN) the tables of Asin, Acos and Acosh hold 0.
 
 use crate::activation::Activation;
 use crate::error::Result;
@@ -42,6 +44,21 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
         "Floor" => Activation::Floor,
         "Ceil" => Activation::Ceil,
         "Round" => Activation::Round,
+        "Asin" => Activation::Asin,
+        "Acos" => Activation::Acos,
+        "Asinh" => Activation::Asinh,
+        "Acosh" => Activation::Acosh,
+        "Atanh" => Activation::Atanh,
+        "Tan" => {
+            // sin / cos: a division with a runtime divisor, so a value past the lookup range near
+            // ±π/2 is a range error naming the node (re-calibrate), not a silently saturated table.
+            let nodes = vec![
+                SubNode { op: Op::Unary(Activation::Sin), inputs: vec![Src::In(0)] },
+                SubNode { op: Op::Unary(Activation::Cos), inputs: vec![Src::In(0)] },
+                SubNode { op: Op::Div, inputs: vec![Src::Node(0, 0), Src::Node(1, 0)] },
+            ];
+            return Ok(Some(Lowered::Graph { nodes, outputs: vec![Some(Src::Node(2, 0))] }));
+        }
         // ln by table; where the float function is −∞ or NaN the table holds its negative
         // saturation (x_q = 0) or 0 (x_q < 0), so Log belongs after a positive quantity.
         "Log" => Activation::Ln,
