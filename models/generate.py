@@ -1204,6 +1204,45 @@ def ops_math():
     save("breadth/ops_math", g, 13, [x, pp, kk])
 
 
+def ops_scatter():
+    """GatherND, ScatterElements and ScatterND with constant and runtime indices (negative ones
+    included), reduction none and add, GatherND with batch_dims."""
+    rng = np.random.default_rng(2035)
+    c = lambda name, v, dt=np.int64: numpy_helper.from_array(np.array(v, dtype=dt), name)
+    i64 = lambda name, shape: helper.make_tensor_value_info(name, TensorProto.INT64, shape)
+    nodes = [
+        helper.make_node("ScatterElements", ["x", "idx", "u"], ["se_rt"], axis=1),
+        helper.make_node("ScatterElements", ["x", "idx", "u"], ["se_add_rt"], axis=1, reduction="add"),
+        helper.make_node("ScatterElements", ["x", "cidx", "u"], ["se_c"], axis=1),
+        helper.make_node("ScatterElements", ["x", "cdup", "u"], ["se_c_add"], axis=1, reduction="add"),
+        helper.make_node("ScatterND", ["d2", "nd", "u2"], ["snd_rt"]),
+        helper.make_node("ReduceSum", ["u", "ax1"], ["usum"], keepdims=0),
+        helper.make_node("ScatterND", ["d2", "cnd", "usum"], ["snd_c"]),
+        helper.make_node("ScatterND", ["d2", "nd", "u2"], ["snd_add_rt"], reduction="add"),
+        helper.make_node("GatherND", ["d2", "nd"], ["gnd_rt"]),
+        helper.make_node("GatherND", ["d2", "cgnd"], ["gnd_c"]),
+        helper.make_node("Reshape", ["d2", "shape322"], ["d3"]),
+        helper.make_node("GatherND", ["d3", "cb"], ["gnd_b"], batch_dims=1),
+    ]
+    inits = [c("cidx", [[1, 3], [0, -1]]), c("cdup", [[2, 2], [0, 4]]), c("ax1", [1]), c("cnd", [[0, 1], [2, -1]]),
+             c("cgnd", [[1, -1], [0, 2]]), c("shape322", [3, 2, 2]), c("cb", [[[1]], [[0]], [[1]]])]
+    g = helper.make_graph(
+        nodes, "ops_scatter",
+        [vi("x", [2, 5]), i64("idx", [2, 2]), vi("u", [2, 2]), vi("d2", [3, 4]), i64("nd", [2, 1]), vi("u2", [2, 4])],
+        [vi("se_rt", [2, 5]), vi("se_add_rt", [2, 5]), vi("se_c", [2, 5]), vi("se_c_add", [2, 5]), vi("snd_rt", [3, 4]),
+         vi("snd_c", [3, 4]), vi("snd_add_rt", [3, 4]), vi("gnd_rt", [2, 4]), vi("gnd_c", [2]), vi("gnd_b", [3, 1, 2])],
+        initializer=inits,
+    )
+    k = 4
+    x = f32(rng.uniform(-2, 2, size=(k, 2, 5)))
+    idx = np.stack([np.stack([rng.choice([0, 1, 2, 3, -1], 2, replace=False) for _ in range(2)]) for _ in range(k)])
+    u = f32(rng.uniform(-2, 2, size=(k, 2, 2)))
+    d2 = f32(rng.uniform(-2, 2, size=(k, 3, 4)))
+    nd = np.stack([rng.choice([0, 1, -1], 2, replace=False).reshape(2, 1) for _ in range(k)])
+    u2 = f32(rng.uniform(-2, 2, size=(k, 2, 4)))
+    save("breadth/ops_scatter", g, 16, [x, idx, u, d2, nd, u2])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -1260,3 +1299,4 @@ if __name__ == "__main__":
     tree_modes()
     ops_int_inputs()
     ops_math()
+    ops_scatter()

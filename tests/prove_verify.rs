@@ -121,7 +121,7 @@ fn recurrent_models_prove_and_verify() {
 /// prove and verify for real.
 #[test]
 fn import_lowered_models_prove_and_verify() {
-    for name in ["breadth/ops_select", "breadth/ops_opset6", "breadth/ops_attention", "breadth/ops_int_inputs"] {
+    for name in ["breadth/ops_select", "breadth/ops_opset6", "breadth/ops_attention", "breadth/ops_int_inputs", "breadth/ops_scatter"] {
         let r = setup(name, RunArgs::default());
         prove_and_tamper(name, &r);
     }

@@ -202,11 +202,12 @@ pub fn lower(ctx: &Ctx) -> Result<Lowered> {
 }
 
 /// The families, tried in order; each returns `None` for an op that is not one of its own.
-const FAMILIES: [fn(&Ctx) -> Result<Option<Lowered>>; 13] = [
+const FAMILIES: [fn(&Ctx) -> Result<Option<Lowered>>; 14] = [
     crate::ops::compare::lower,
     crate::ops::unary::lower,
     crate::ops::resize::lower,
     crate::ops::indexing::lower,
+    crate::ops::scatter::lower,
     crate::ops::einsum::lower,
     crate::ops::construct::lower,
     crate::ops::select::lower,

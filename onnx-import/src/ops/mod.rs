@@ -14,8 +14,9 @@
 //! * lowered at import to IR ops that already have layouts and soundness tests, so they have
 //!   only `lower` (a [`crate::import::lower::Lowered::Graph`] of existing ops) and need no
 //!   circuit module: `unary` (table lookups), `recurrent` (LSTM/GRU/RNN unrolled), `select`
-//!   (reductions, TopK, Hardmax, OneHot), `construct` (generated constants, Trilu,
-//!   DepthToSpace), `indexing` (runtime-index Gather), `einsum`, `resize`, `svm`.
+//!   (reductions, TopK, Hardmax, OneHot), `scatter` (ScatterElements, ScatterND), `construct`
+//!   (generated constants, Trilu, DepthToSpace), `indexing` (runtime-index Gather, GatherND),
+//!   `einsum`, `resize`, `svm`, `ml_trees` (tree structure and equality branches).
 //! * the ops that predate this structure have their lowering here — `layout` (wiring),
 //!   `arith`, `spatial` (Conv, pooling), `norm`, `reduce`, and constant-index Gather in
 //!   `indexing` — while their float, integer and circuit stages are still shared in
@@ -33,6 +34,7 @@ pub mod norm;
 pub mod recurrent;
 pub mod reduce;
 pub mod resize;
+pub mod scatter;
 pub mod select;
 pub mod spatial;
 pub mod svm;
