@@ -1243,6 +1243,35 @@ def ops_scatter():
     save("breadth/ops_scatter", g, 16, [x, idx, u, d2, nd, u2])
 
 
+def ops_more():
+    """Mean, CumSum (exclusive, reverse, integer input), ReduceLogSum, LpNormalization (p 1, 2),
+    Size and CastLike."""
+    rng = np.random.default_rng(2036)
+    c = lambda name, v, dt=np.float32: numpy_helper.from_array(np.array(v, dtype=dt), name)
+    nodes = [
+        helper.make_node("Mean", ["x", "c5", "x"], ["mean"]),
+        helper.make_node("CumSum", ["x", "one"], ["cum1"]),
+        helper.make_node("CumSum", ["x", "zero"], ["cum0"], exclusive=1, reverse=1),
+        helper.make_node("CumSum", ["xi", "one"], ["cumi"]),
+        helper.make_node("Abs", ["x"], ["ax"]), helper.make_node("Add", ["ax", "fone"], ["ax1"]),
+        helper.make_node("ReduceLogSum", ["ax1", "axes1"], ["rls"], keepdims=1),
+        helper.make_node("LpNormalization", ["x"], ["lp2"], axis=1, p=2),
+        helper.make_node("LpNormalization", ["ax1"], ["lp1"], axis=0, p=1),
+        helper.make_node("Size", ["x"], ["size"]), helper.make_node("CastLike", ["size", "x"], ["sizef"]),
+        helper.make_node("CastLike", ["xi", "x"], ["xif"]), helper.make_node("Mul", ["xif", "sizef"], ["like"]),
+    ]
+    inits = [c("c5", [0.5, -1.0, 2.0, 0.0, 1.5]), c("one", 1, np.int64), c("zero", 0, np.int64), c("fone", 1.0),
+             c("axes1", [1], np.int64)]
+    g = helper.make_graph(
+        nodes, "ops_more", [vi("x", [2, 5]), helper.make_tensor_value_info("xi", TensorProto.INT64, [1, 4])],
+        [vi("mean", [2, 5]), vi("cum1", [2, 5]), vi("cum0", [2, 5]), helper.make_tensor_value_info("cumi", TensorProto.INT64, [1, 4]),
+         vi("rls", [2, 1]), vi("lp2", [2, 5]), vi("lp1", [2, 5]), vi("like", [1, 4])],
+        initializer=inits,
+    )
+    k = 4
+    save("breadth/ops_more", g, 18, [f32(rng.uniform(-2, 2, size=(k, 2, 5))), rng.integers(-5, 6, size=(k, 1, 4))])
+
+
 def bad_models():
     d = os.path.join(ROOT, "bad")
     os.makedirs(d, exist_ok=True)
@@ -1300,3 +1329,4 @@ if __name__ == "__main__":
     ops_int_inputs()
     ops_math()
     ops_scatter()
+    ops_more()

@@ -182,7 +182,7 @@ fn recurrent_models_satisfy_the_circuit() {
 fn legacy_and_import_lowered_models_satisfy_the_circuit() {
     for name in [
         "ops_opset6", "ops_opset1", "ops_bn_spatial0", "ops_select", "ops_construct", "ops_attention", "ops_resize", "ops_upsample",
-        "ops_int_inputs", "ops_scatter",
+        "ops_int_inputs", "ops_scatter", "ops_more",
     ] {
         let name = format!("breadth/{name}");
         for range_bits in [0, 6] {

@@ -1,6 +1,6 @@
 //! Arithmetic: MatMul and Gemm (dot products), Add, Sub, Mul, Div, Sum, Max, Min, the
 //! activations with an IR op of their own (Neg, Abs, Relu, Sigmoid, Tanh, Exp, Sqrt, Softplus,
-//! Erf, LeakyRelu, Elu, Selu, PRelu, Gelu), Pow, Mod and Clip.
+//! Erf, LeakyRelu, Elu, Selu, PRelu, Gelu), Mean (`Sum / n`), Pow, Mod and Clip.
 //!
 //! * `Pow(a, e)` with one constant `e` is a table of `x^e`; with a runtime or per-element
 //!   exponent it is `exp(b · ln a)` (the `Ln` and `Exp` tables and a product), defined for a
@@ -54,6 +54,16 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
                 _ => Op::Min,
             };
             op(o, all.clone())
+        }
+        "Mean" => {
+            // Sum / n.
+            if all.is_empty() {
+                return Err(ctx.err("needs at least one input"));
+            }
+            let mut n = Nodes::default();
+            let s = n.push(Op::Sum, all.iter().map(|&i| Src::In(i)).collect());
+            let y = n.push(Op::Mul, vec![s, Src::Const(Tensor::F32(ndarray::arr0(1.0 / all.len() as f32).into_dyn()))]);
+            n.done(vec![y])
         }
         "Neg" | "Abs" | "Relu" | "Sigmoid" | "Tanh" | "Exp" | "Sqrt" | "Softplus" | "Erf" => {
             a.has("consumed_inputs");

@@ -58,6 +58,12 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
             let v = s[start..end.max(start)].to_vec();
             Lowered::Const(Tensor::I64(ndarray::Array1::from(v).into_dyn()))
         }
+        "Size" => Lowered::Const(Tensor::I64(ndarray::arr0(ctx.shape(0)?.iter().product::<usize>() as i64).into_dyn())),
+        "CastLike" => {
+            a.has("saturate");
+            let to = ctx.dtypes.get(1).copied().flatten().ok_or_else(|| ctx.err("missing input 1 (target_type)"))?;
+            op(Op::Cast { to }, vec![0])
+        }
         "Cast" => {
             let to = if opset < 6 {
                 // Opsets 1–5 name the type.

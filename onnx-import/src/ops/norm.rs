@@ -1,6 +1,6 @@
 //! Normalisations: Softmax and LogSoftmax (opset < 13 flattens from `axis`), BatchNormalization
 //! (inference only; `spatial = 0` becomes a per-activation affine), InstanceNormalization and
-//! LayerNormalization.
+//! LayerNormalization, LpNormalization (`x / ‖x‖_p`, p = 1 or 2, a runtime division).
 
 use crate::error::Result;
 use crate::import::lower::{op, Ctx, Lowered, Src, SubNode};
@@ -55,6 +55,30 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
                 return Ok(Some(Lowered::Graph { nodes, outputs: vec![Some(Src::Node(1, 0))] }));
             }
             op(Op::BatchNorm { eps: a.float_or("epsilon", 1e-5)? }, vec![0, 1, 2, 3, 4])
+        }
+        "LpNormalization" => {
+            // x / ‖x‖_p along the axis (p = 1: Σ|x|; p = 2: sqrt(Σx²)), a runtime division.
+            let axis = ctx.axis(a.int_or("axis", -1)?, ctx.rank(0)?)?;
+            let p = a.int_or("p", 2)?;
+            let mut nodes = Vec::new();
+            let mut push = |op: Op, inputs: Vec<Src>| {
+                nodes.push(SubNode { op, inputs });
+                Src::Node(nodes.len() - 1, 0)
+            };
+            let norm = match p {
+                1 => {
+                    let ab = push(Op::Abs, vec![Src::In(0)]);
+                    push(Op::ReduceSum { axes: vec![axis], keepdims: true }, vec![ab])
+                }
+                2 => {
+                    let sq = push(Op::Mul, vec![Src::In(0), Src::In(0)]);
+                    let s = push(Op::ReduceSum { axes: vec![axis], keepdims: true }, vec![sq]);
+                    push(Op::Sqrt, vec![s])
+                }
+                other => return Err(ctx.unsupported(format!("p = {other} (1 and 2 are supported)"))),
+            };
+            let y = push(Op::Div, vec![Src::In(0), norm]);
+            Lowered::Graph { nodes, outputs: vec![Some(y)] }
         }
         "InstanceNormalization" => op(Op::InstanceNorm { eps: a.float_or("epsilon", 1e-5)? }, vec![0, 1, 2]),
         "LayerNormalization" => {

@@ -9,6 +9,8 @@
 //! | ReduceL2 | `Sqrt(ReduceSum(x·x))` |
 //! | ReduceLogSumExp | `m + ln(ReduceSum(exp(x − m)))`, `m = ReduceMax(x)` (the sum is ≥ 1, so `ln` stays in its domain) |
 //! | ReduceProd | a chain of `Mul` over the reduced elements (`Split` per axis) |
+//! | ReduceLogSum | `ln(ReduceSum(x))` |
+//! | CumSum (constant axis) | a product by a constant 0/1 triangle along the axis (exclusive, reverse) |
 //! | Hardmax | `Cast(Equal(ArgMax(x), [0, 1, …]))` along the axis |
 //! | TopK (constant `K`) | `K` rounds of `ReduceMax` + `ArgMax`; each picked element is replaced by the row minimum minus one (`Where`) before the next round, so ties go to the lower index as ONNX requires; `largest = 0` negates first |
 //! | OneHot (constant depth and values) | `off + (on − off)·Cast(Equal(i, r) ∨ Equal(i, r − depth))`, `r = [0, …, depth)` (negative indices count from the end) |
@@ -50,7 +52,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
     let mut n = Nodes::default();
     let x = Src::In(0);
     let lowered = match ctx.op {
-        "ReduceMin" | "ReduceL1" | "ReduceL2" | "ReduceSumSquare" | "ReduceLogSumExp" | "ReduceProd" => {
+        "ReduceMin" | "ReduceL1" | "ReduceL2" | "ReduceSumSquare" | "ReduceLogSumExp" | "ReduceLogSum" | "ReduceProd" => {
             let (axes, keepdims) = reduce_axes(ctx, opset >= 18)?;
             if axes.is_empty() {
                 // `noop_with_empty_axes` without axes: the input unchanged.
@@ -72,6 +74,10 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
                     let sq = n.push(Op::Mul, vec![x.clone(), x]);
                     let s = sum(&mut n, sq);
                     if ctx.op == "ReduceL2" { n.push(Op::Sqrt, vec![s]) } else { s }
+                }
+                "ReduceLogSum" => {
+                    let s = sum(&mut n, x);
+                    n.push(Op::Unary(crate::activation::Activation::Ln), vec![s])
                 }
                 "ReduceLogSumExp" => {
                     let m = n.push(Op::ReduceMax { axes: axes.clone(), keepdims: true }, vec![x.clone()]);
@@ -107,6 +113,40 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
             let keepdims = a.int_or("keepdims", 1)? != 0;
             let select_last_index = a.int_or("select_last_index", 0)? != 0;
             let y = n.push(Op::ArgMax { axis, keepdims, select_last_index }, vec![neg]);
+            n.done(vec![y])
+        }
+        "CumSum" => {
+            // A product by a constant 0/1 triangle along the axis (moved last): `y_i = Σ_j T[j, i] x_j`,
+            // `T[j, i] = [j ≤ i]` (`< i` exclusive; reversed: `≥`, `>`).
+            let shape = ctx.shape(0)?;
+            let r = shape.len();
+            let ax = ctx.const_ints(1, "axis")?.and_then(|v| v.first().copied()).ok_or_else(|| ctx.err("missing axis"))?;
+            let ax = ctx.axis(ax, r)?;
+            let (excl, rev) = (a.int_or("exclusive", 0)? != 0, a.int_or("reverse", 0)? != 0);
+            let d = shape[ax];
+            let t: Vec<f32> = (0..d * d)
+                .map(|k| {
+                    let (j, i) = (k / d, k % d);
+                    let hit = match (rev, excl) {
+                        (false, false) => j <= i,
+                        (false, true) => j < i,
+                        (true, false) => j >= i,
+                        (true, true) => j > i,
+                    };
+                    hit as u8 as f32
+                })
+                .collect();
+            let mut perm: Vec<usize> = (0..r).filter(|&k| k != ax).collect();
+            perm.push(ax);
+            let mut inv = vec![0; r];
+            for (k, &p) in perm.iter().enumerate() {
+                inv[p] = k;
+            }
+            let xt = n.transpose(x, perm);
+            let f = n.push(Op::Cast { to: DType::F32 }, vec![xt]);
+            let tri = Src::Const(Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[d, d]), t).expect("d × d")));
+            let y = n.push(Op::MatMul, vec![f, tri]);
+            let y = n.transpose(y, inv);
             n.done(vec![y])
         }
         "Hardmax" => {
