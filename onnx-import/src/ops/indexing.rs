@@ -38,6 +38,17 @@ pub(crate) fn one_hot(n: &mut Nodes, i: Src, rank: usize, d: usize) -> Src {
     n.push(Op::Cast { to: DType::F32 }, vec![hit])
 }
 
+/// The permutation moving `axis` of a rank-`r` tensor last, and its inverse.
+pub(crate) fn axis_last(r: usize, axis: usize) -> (Vec<usize>, Vec<usize>) {
+    let mut perm: Vec<usize> = (0..r).filter(|&k| k != axis).collect();
+    perm.push(axis);
+    let mut inv = vec![0; r];
+    for (k, &p) in perm.iter().enumerate() {
+        inv[p] = k;
+    }
+    (perm, inv)
+}
+
 fn runtime(ctx: &Ctx, i: usize) -> bool {
     matches!(ctx.ins.get(i).and_then(|o| o.as_ref()), Some(KnownIn::Value(_)))
 }
@@ -206,12 +217,7 @@ fn gather_elements(ctx: &Ctx) -> Result<Lowered> {
     if is.iter().zip(&ds).enumerate().any(|(k, (&i, &dd))| k != axis && i != dd) {
         return Err(ctx.unsupported("runtime indices with a shape other than the data's along the other axes"));
     }
-    let mut perm: Vec<usize> = (0..r).filter(|&k| k != axis).collect();
-    perm.push(axis);
-    let mut inv = vec![0; r];
-    for (k, &p) in perm.iter().enumerate() {
-        inv[p] = k;
-    }
+    let (perm, inv) = axis_last(r, axis);
     let dt = n.transpose(Src::In(0), perm.clone());
     let it = n.transpose(Src::In(1), perm.clone());
     let mut ishape: Vec<usize> = perm.iter().map(|&k| is[k]).collect();

@@ -17,7 +17,7 @@
 use crate::error::Result;
 use crate::import::lower::{Ctx, KnownIn, Lowered, Nodes, Src};
 use crate::ir::Op;
-use crate::ops::indexing::{const_rows, linear_index, one_hot};
+use crate::ops::indexing::{axis_last, const_rows, linear_index, one_hot};
 use crate::tensor::Tensor;
 use ndarray::{ArrayD, IxDyn};
 
@@ -115,12 +115,7 @@ fn scatter_elements(ctx: &Ctx) -> Result<Lowered> {
         return Err(ctx.unsupported("runtime indices with a shape other than the data's along the other axes"));
     }
     // Axis last: data [P, d], indices / updates [P, m]; per row p a [m, d] one-hot.
-    let mut perm: Vec<usize> = (0..r).filter(|&k| k != axis).collect();
-    perm.push(axis);
-    let mut inv = vec![0; r];
-    for (k, &p) in perm.iter().enumerate() {
-        inv[p] = k;
-    }
+    let (perm, inv) = axis_last(r, axis);
     let (d, m) = (ds[axis], is[axis]);
     let p: usize = total / d;
     let dt = n.transpose(Src::In(0), perm.clone());

@@ -136,12 +136,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
                     hit as u8 as f32
                 })
                 .collect();
-            let mut perm: Vec<usize> = (0..r).filter(|&k| k != ax).collect();
-            perm.push(ax);
-            let mut inv = vec![0; r];
-            for (k, &p) in perm.iter().enumerate() {
-                inv[p] = k;
-            }
+            let (perm, inv) = crate::ops::indexing::axis_last(r, ax);
             let xt = n.transpose(x, perm);
             let f = n.push(Op::Cast { to: DType::F32 }, vec![xt]);
             let tri = Src::Const(Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[d, d]), t).expect("d × d")));
