@@ -98,7 +98,7 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
         }
         "Pow" => match ctx.input(1)? {
             // One constant exponent: a table of x^e.
-            KnownIn::Const(t) if t.to_f32().iter().all(|&v| Some(&v) == t.to_f32().iter().next()) => {
+            KnownIn::Const(t) if is_uniform(t) => {
                 let e = ctx.const_scalar(1, "exponent")?.ok_or_else(|| ctx.err("missing exponent"))?;
                 op(Op::Pow { exponent: e }, vec![0])
             }
@@ -117,6 +117,12 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
         _ => return Ok(None),
     };
     Ok(Some(lowered))
+}
+
+/// Whether a constant holds one value (however many times).
+fn is_uniform(t: &Tensor) -> bool {
+    let v = t.to_f32();
+    v.iter().next().is_none_or(|first| v.iter().all(|x| x == first))
 }
 
 /// `exp(b · ln a)` (module docs).

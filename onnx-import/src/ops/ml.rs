@@ -27,7 +27,7 @@
 //! otherwise), label `[score > 0]` (`> 0.5` for NONE with non-negative weights).
 
 use crate::error::Result;
-use crate::import::lower::{Ctx, Lowered, Src, SubNode};
+use crate::import::lower::{Ctx, Lowered, Nodes, Src};
 use crate::ir::Op;
 use crate::ops::compare::CompareOp;
 use crate::ops::ml_trees::{floats_or_tensor, ints_req, parse_trees};
@@ -58,38 +58,37 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Lowered> {
                     n => Err(ctx.err(format!("{what} has {n} values for {f} features"))),
                 }
             };
-            let nodes = vec![
-                SubNode { op: Op::Sub, inputs: vec![Src::In(0), Src::Const(vec(offset, 0.0, "offset")?)] },
-                SubNode { op: Op::Mul, inputs: vec![Src::Node(0, 0), Src::Const(vec(scale, 1.0, "scale")?)] },
-            ];
-            Ok(Lowered::Graph { nodes, outputs: vec![Some(Src::Node(1, 0))] })
+            let mut nodes = Nodes::default();
+            let shifted = nodes.push(Op::Sub, vec![Src::In(0), Src::Const(vec(offset, 0.0, "offset")?)]);
+            let y = nodes.push(Op::Mul, vec![shifted, Src::Const(vec(scale, 1.0, "scale")?)]);
+            Ok(nodes.done(vec![y]))
         }
         "Normalizer" => {
             let axes = vec![ctx.rank(0)?.max(1) - 1];
             let norm = a.string("norm")?.unwrap_or_else(|| "MAX".into());
-            let mut nodes = Vec::new();
+            let mut nodes = Nodes::default();
             let denom = match norm.as_str() {
-                "MAX" => push(&mut nodes, Op::ReduceMax { axes, keepdims: true }, vec![Src::In(0)]),
+                "MAX" => nodes.push(Op::ReduceMax { axes, keepdims: true }, vec![Src::In(0)]),
                 "L1" => {
-                    let abs = push(&mut nodes, Op::Abs, vec![Src::In(0)]);
-                    push(&mut nodes, Op::ReduceSum { axes, keepdims: true }, vec![abs])
+                    let abs = nodes.push(Op::Abs, vec![Src::In(0)]);
+                    nodes.push(Op::ReduceSum { axes, keepdims: true }, vec![abs])
                 }
                 "L2" => {
-                    let sq = push(&mut nodes, Op::Mul, vec![Src::In(0), Src::In(0)]);
-                    let s = push(&mut nodes, Op::ReduceSum { axes, keepdims: true }, vec![sq]);
-                    push(&mut nodes, Op::Sqrt, vec![s])
+                    let sq = nodes.push(Op::Mul, vec![Src::In(0), Src::In(0)]);
+                    let s = nodes.push(Op::ReduceSum { axes, keepdims: true }, vec![sq]);
+                    nodes.push(Op::Sqrt, vec![s])
                 }
                 other => return Err(ctx.unsupported(format!("norm `{other}`"))),
             };
-            let y = push(&mut nodes, Op::Div, vec![Src::In(0), denom]);
-            Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] })
+            let y = nodes.push(Op::Div, vec![Src::In(0), denom]);
+            Ok(nodes.done(vec![y]))
         }
         "Binarizer" => {
             let t = a.float_or("threshold", 0.0)?;
-            let mut nodes = Vec::new();
-            let gt = push(&mut nodes, Op::Compare(CompareOp::Greater), vec![Src::In(0), Src::Const(scalar(t))]);
-            let y = push(&mut nodes, Op::Cast { to: DType::F32 }, vec![gt]);
-            Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] })
+            let mut nodes = Nodes::default();
+            let gt = nodes.push(Op::Compare(CompareOp::Greater), vec![Src::In(0), Src::Const(scalar(t))]);
+            let y = nodes.push(Op::Cast { to: DType::F32 }, vec![gt]);
+            Ok(nodes.done(vec![y]))
         }
         "ArrayFeatureExtractor" => {
             let idx = ctx.const_ints(1, "indices")?.ok_or_else(|| ctx.err("missing input 1 (indices)"))?;
@@ -112,12 +111,6 @@ fn scalar(v: f32) -> Tensor {
     Tensor::F32(ndarray::arr0(v).into_dyn())
 }
 
-/// Append a single-output node; returns its output.
-fn push(nodes: &mut Vec<SubNode>, op: Op, inputs: Vec<Src>) -> Src {
-    nodes.push(SubNode { op, inputs });
-    Src::Node(nodes.len() - 1, 0)
-}
-
 /// Number of features of the `[N, F]` (or `[F]`) input.
 fn features(ctx: &Ctx) -> Result<usize> {
     let s = ctx.shape(0)?;
@@ -129,33 +122,33 @@ fn features(ctx: &Ctx) -> Result<usize> {
 }
 
 /// The input as `[N, F]` rows (a rank-1 input reshaped to one row).
-fn rows_input(ctx: &Ctx, nodes: &mut Vec<SubNode>) -> Result<Src> {
+fn rows_input(ctx: &Ctx, nodes: &mut Nodes) -> Result<Src> {
     let s = ctx.shape(0)?;
-    Ok(if s.len() == 1 { push(nodes, Op::Reshape { shape: vec![1, s[0]] }, vec![Src::In(0)]) } else { Src::In(0) })
+    Ok(if s.len() == 1 { nodes.push(Op::Reshape { shape: vec![1, s[0]] }, vec![Src::In(0)]) } else { Src::In(0) })
 }
 
-fn post_transform(ctx: &Ctx, nodes: &mut Vec<SubNode>, scores: Src) -> Result<Src> {
+fn post_transform(ctx: &Ctx, nodes: &mut Nodes, scores: Src) -> Result<Src> {
     let p = ctx.attrs.string("post_transform")?.unwrap_or_else(|| "NONE".into());
     apply_post(ctx, nodes, scores, &p)
 }
 
 /// A post transform over the classes (axis 1) of `[N, C]` scores. SOFTMAX_ZERO is onnxruntime's:
 /// zero scores stay zero, the others are `exp(v − max) / Σ_{v ≠ 0} exp(v − max)` (max over all).
-pub(crate) fn apply_post(ctx: &Ctx, nodes: &mut Vec<SubNode>, scores: Src, name: &str) -> Result<Src> {
+pub(crate) fn apply_post(ctx: &Ctx, nodes: &mut Nodes, scores: Src, name: &str) -> Result<Src> {
     Ok(match name {
         "NONE" => scores,
-        "LOGISTIC" => push(nodes, Op::Sigmoid, vec![scores]),
-        "SOFTMAX" => push(nodes, Op::Softmax { axis: 1, flatten: false }, vec![scores]),
+        "LOGISTIC" => nodes.push(Op::Sigmoid, vec![scores]),
+        "SOFTMAX" => nodes.push(Op::Softmax { axis: 1, flatten: false }, vec![scores]),
         "SOFTMAX_ZERO" => {
-            let m = push(nodes, Op::ReduceMax { axes: vec![1], keepdims: true }, vec![scores.clone()]);
-            let d = push(nodes, Op::Sub, vec![scores.clone(), m]);
-            let e = push(nodes, Op::Exp, vec![d]);
-            let z = push(nodes, Op::Compare(CompareOp::Equal), vec![scores, Src::Const(scalar(0.0))]);
-            let nz = push(nodes, Op::Compare(CompareOp::Not), vec![z]);
-            let nz = push(nodes, Op::Cast { to: DType::F32 }, vec![nz]);
-            let e = push(nodes, Op::Mul, vec![e, nz]);
-            let s = push(nodes, Op::ReduceSum { axes: vec![1], keepdims: true }, vec![e.clone()]);
-            push(nodes, Op::Div, vec![e, s])
+            let m = nodes.push(Op::ReduceMax { axes: vec![1], keepdims: true }, vec![scores.clone()]);
+            let d = nodes.push(Op::Sub, vec![scores.clone(), m]);
+            let e = nodes.push(Op::Exp, vec![d]);
+            let z = nodes.push(Op::Compare(CompareOp::Equal), vec![scores, Src::Const(scalar(0.0))]);
+            let nz = nodes.push(Op::Compare(CompareOp::Not), vec![z]);
+            let nz = nodes.push(Op::Cast { to: DType::F32 }, vec![nz]);
+            let e = nodes.push(Op::Mul, vec![e, nz]);
+            let s = nodes.push(Op::ReduceSum { axes: vec![1], keepdims: true }, vec![e.clone()]);
+            nodes.push(Op::Div, vec![e, s])
         }
         other => return Err(ctx.unsupported(format!("post_transform `{other}` (NONE, LOGISTIC, SOFTMAX and SOFTMAX_ZERO are supported)"))),
     })
@@ -174,8 +167,8 @@ pub(crate) fn classes(ctx: &Ctx, int_key: &str) -> Result<usize> {
     Ok(labels.len())
 }
 
-fn argmax_label(nodes: &mut Vec<SubNode>, scores: Src) -> Src {
-    push(nodes, Op::ArgMax { axis: 1, keepdims: false, select_last_index: false }, vec![scores])
+fn argmax_label(nodes: &mut Nodes, scores: Src) -> Src {
+    nodes.push(Op::ArgMax { axis: 1, keepdims: false, select_last_index: false }, vec![scores])
 }
 
 /// LinearRegressor (`Y = X·Cᵀ + b`, `targets` columns) and LinearClassifier.
@@ -205,18 +198,18 @@ fn linear(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
             return Err(ctx.err(format!("targets = {t} but the coefficients hold {rows} rows")));
         }
     }
-    let mut nodes = Vec::new();
+    let mut nodes = Nodes::default();
     let x = rows_input(ctx, &mut nodes)?;
     let w = Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[rows, f]), coef).expect("length checked"));
     let bias = Tensor::F32(ArrayD::from_shape_vec(IxDyn(&[rows]), b).expect("length checked"));
     let gemm = Op::Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true };
-    let raw = push(&mut nodes, gemm, vec![x, Src::Const(w), Src::Const(bias)]);
+    let raw = nodes.push(gemm, vec![x, Src::Const(w), Src::Const(bias)]);
     let scores = post_transform(ctx, &mut nodes, raw.clone())?;
     if classifier {
         let label = argmax_label(&mut nodes, raw);
-        Ok(Lowered::Graph { nodes, outputs: vec![Some(label), Some(scores)] })
+        Ok(nodes.done(vec![label, scores]))
     } else {
-        Ok(Lowered::Graph { nodes, outputs: vec![Some(scores)] })
+        Ok(nodes.done(vec![scores]))
     }
 }
 
@@ -225,7 +218,7 @@ fn trees(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
     let a = &ctx.attrs;
     let f = features(ctx)?;
     let base = floats_or_tensor(ctx, "base_values")?.unwrap_or_default();
-    let mut nodes = Vec::new();
+    let mut nodes = Nodes::default();
     let x = rows_input(ctx, &mut nodes)?;
     if !classifier {
         let targets = a.int_or("n_targets", 1)? as usize;
@@ -245,9 +238,9 @@ fn trees(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
             other => return Err(ctx.unsupported(format!("aggregate_function `{other}` (SUM and AVERAGE are supported)"))),
         }
         let base = base_vec(ctx, base, targets)?;
-        let raw = push(&mut nodes, Op::Tree(TreeEnsemble { features: f, targets, base, trees }), vec![x]);
+        let raw = nodes.push(Op::Tree(TreeEnsemble { features: f, targets, base, trees }), vec![x]);
         let y = post_transform(ctx, &mut nodes, raw)?;
-        return Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] });
+        return Ok(nodes.done(vec![y]));
     }
     let c = classes(ctx, "classlabels_int64s")?;
     let ids = ints_req(ctx, "class_ids")?;
@@ -255,38 +248,38 @@ fn trees(ctx: &Ctx, classifier: bool) -> Result<Lowered> {
     if !binary {
         let trees = parse_trees(ctx, "class", f, c, &|id| usize::try_from(id).ok())?;
         let base = base_vec(ctx, base, c)?;
-        let raw = push(&mut nodes, Op::Tree(TreeEnsemble { features: f, targets: c, base, trees }), vec![x]);
+        let raw = nodes.push(Op::Tree(TreeEnsemble { features: f, targets: c, base, trees }), vec![x]);
         let probs = post_transform(ctx, &mut nodes, raw.clone())?;
         let label = argmax_label(&mut nodes, raw);
-        return Ok(Lowered::Graph { nodes, outputs: vec![Some(label), Some(probs)] });
+        return Ok(nodes.done(vec![label, probs]));
     }
     // Binary with one score column (module docs).
     let positive = floats_or_tensor(ctx, "class_weights")?.unwrap_or_default().iter().all(|&w| w >= 0.0);
     let trees = parse_trees(ctx, "class", f, 1, &|_| Some(0))?;
     let base = base_vec(ctx, base, 1)?;
-    let raw = push(&mut nodes, Op::Tree(TreeEnsemble { features: f, targets: 1, base, trees }), vec![x]);
+    let raw = nodes.push(Op::Tree(TreeEnsemble { features: f, targets: 1, base, trees }), vec![x]);
     let post = a.string("post_transform")?.unwrap_or_else(|| "NONE".into());
     let (p, low, cut) = match post.as_str() {
         "LOGISTIC" => {
-            let p = push(&mut nodes, Op::Sigmoid, vec![raw.clone()]);
-            let q = push(&mut nodes, Op::Sub, vec![Src::Const(scalar(1.0)), p.clone()]);
+            let p = nodes.push(Op::Sigmoid, vec![raw.clone()]);
+            let q = nodes.push(Op::Sub, vec![Src::Const(scalar(1.0)), p.clone()]);
             (p, q, 0.0)
         }
         "NONE" if positive => {
-            let q = push(&mut nodes, Op::Sub, vec![Src::Const(scalar(1.0)), raw.clone()]);
+            let q = nodes.push(Op::Sub, vec![Src::Const(scalar(1.0)), raw.clone()]);
             (raw.clone(), q, 0.5)
         }
         "NONE" => {
-            let q = push(&mut nodes, Op::Neg, vec![raw.clone()]);
+            let q = nodes.push(Op::Neg, vec![raw.clone()]);
             (raw.clone(), q, 0.0)
         }
         other => return Err(ctx.unsupported(format!("post_transform `{other}` for a binary tree classifier (NONE and LOGISTIC are supported)"))),
     };
-    let probs = push(&mut nodes, Op::Concat { axis: 1 }, vec![low, p]);
-    let gt = push(&mut nodes, Op::Compare(CompareOp::Greater), vec![raw, Src::Const(scalar(cut))]);
+    let probs = nodes.push(Op::Concat { axis: 1 }, vec![low, p]);
+    let gt = nodes.push(Op::Compare(CompareOp::Greater), vec![raw, Src::Const(scalar(cut))]);
     let n = if ctx.shape(0)?.len() == 1 { 1 } else { ctx.shape(0)?[0] };
-    let label = push(&mut nodes, Op::Reshape { shape: vec![n] }, vec![gt]);
-    Ok(Lowered::Graph { nodes, outputs: vec![Some(label), Some(probs)] })
+    let label = nodes.push(Op::Reshape { shape: vec![n] }, vec![gt]);
+    Ok(nodes.done(vec![label, probs]))
 }
 
 fn base_vec(ctx: &Ctx, base: Vec<f32>, n: usize) -> Result<Vec<f32>> {
@@ -342,13 +335,13 @@ fn label_encoder(ctx: &Ctx) -> Result<Lowered> {
         a.has("default_float");
     }
     let num = |v: f64| if int_values { Tensor::I64(ndarray::arr0(v as i64).into_dyn()) } else { scalar(v as f32) };
-    let mut nodes = Vec::new();
+    let mut nodes = Nodes::default();
     let mut acc = None;
     for (k, v) in keys.iter().zip(&values) {
-        let eq = push(&mut nodes, Op::Compare(CompareOp::Equal), vec![Src::In(0), Src::Const(scalar(*k as f32))]);
+        let eq = nodes.push(Op::Compare(CompareOp::Equal), vec![Src::In(0), Src::Const(scalar(*k as f32))]);
         let prev = acc.take().unwrap_or(Src::Const(num(default)));
-        acc = Some(push(&mut nodes, Op::Compare(CompareOp::Where), vec![eq, Src::Const(num(*v)), prev]));
+        acc = Some(nodes.push(Op::Compare(CompareOp::Where), vec![eq, Src::Const(num(*v)), prev]));
     }
     let y = acc.ok_or_else(|| ctx.err("no keys"))?;
-    Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] })
+    Ok(nodes.done(vec![y]))
 }

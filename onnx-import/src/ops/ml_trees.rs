@@ -12,7 +12,7 @@
 //! circuit: an equality branch costs two branches.
 
 use crate::error::Result;
-use crate::import::lower::{Ctx, Lowered, Src, SubNode};
+use crate::import::lower::{Ctx, Lowered, Nodes, Src};
 use crate::ir::Op;
 use crate::ops::tree::{Mode, TreeEnsemble, TreeNode};
 use std::collections::HashMap;
@@ -89,8 +89,9 @@ pub(crate) fn ints_req(ctx: &Ctx, key: &str) -> Result<Vec<i64>> {
     ctx.attrs.ints(key)?.ok_or_else(|| ctx.err(format!("missing `{key}`")))
 }
 
-fn feature_of(ctx: &Ctx, f: i64, features: usize, tid: i64, node: i64) -> Result<usize> {
-    usize::try_from(f).ok().filter(|&v| v < features).ok_or_else(|| ctx.err(format!("tree {tid} node {node} reads feature {f} of {features}")))
+/// A branch's feature index, checked against the input's `features`; `at` names the node.
+fn feature_of(ctx: &Ctx, f: i64, features: usize, at: &str) -> Result<usize> {
+    usize::try_from(f).ok().filter(|&v| v < features).ok_or_else(|| ctx.err(format!("{at} reads feature {f} of {features}")))
 }
 
 /// Parse the ml opset 1–3 `nodes_*` and `{prefix}_*` vote attributes into trees. `target_of`
@@ -162,7 +163,7 @@ pub(crate) fn parse_trees(ctx: &Ctx, prefix: &str, features: usize, targets: usi
             };
             is_child[y] = true;
             is_child[nn] = true;
-            raw.push(Raw::Branch { feature: feature_of(ctx, feats[i], features, tid, node_ids[i])?, cond, yes: y, no: nn });
+            raw.push(Raw::Branch { feature: feature_of(ctx, feats[i], features, &format!("tree {tid} node {}", node_ids[i]))?, cond, yes: y, no: nn });
         }
         let roots: Vec<usize> = (0..m.len()).filter(|&j| !is_child[j]).collect();
         if roots.len() != 1 {
@@ -217,7 +218,7 @@ pub(crate) fn ensemble(ctx: &Ctx) -> Result<Lowered> {
     let mut chains: Vec<(usize, Vec<f32>)> = Vec::new();
     for i in 0..n {
         let (y, no) = (child(i, ty[i], tl[i])?, child(i, fy[i], fl[i])?);
-        let feature = feature_of(ctx, feats[i], f, -1, i as i64).map_err(|_| ctx.err(format!("node {i} reads feature {} of {f}", feats[i])))?;
+        let feature = feature_of(ctx, feats[i], f, &format!("node {i}"))?;
         let (cond, y, no) = match modes[i] {
             0 => (Cond::Cmp(Mode::Leq, splits[i]), y, no),
             1 => (Cond::Cmp(Mode::Lt, splits[i]), y, no),
@@ -278,10 +279,10 @@ pub(crate) fn ensemble(ctx: &Ctx) -> Result<Lowered> {
         4 => "PROBIT",
         other => return Err(ctx.err(format!("post_transform {other} (0–4 are defined)"))),
     };
-    let mut nodes: Vec<SubNode> = Vec::new();
-    nodes.push(SubNode { op: Op::Tree(TreeEnsemble { features: f, targets, base: vec![0.0; targets], trees }), inputs: vec![Src::In(0)] });
-    let y = super::ml::apply_post(ctx, &mut nodes, Src::Node(0, 0), post)?;
-    Ok(Lowered::Graph { nodes, outputs: vec![Some(y)] })
+    let mut nodes = Nodes::default();
+    let raw = nodes.push(Op::Tree(TreeEnsemble { features: f, targets, base: vec![0.0; targets], trees }), vec![Src::In(0)]);
+    let y = super::ml::apply_post(ctx, &mut nodes, raw, post)?;
+    Ok(nodes.done(vec![y]))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! LayerNormalization, LpNormalization (`x / ‖x‖_p`, p = 1 or 2, a runtime division).
 
 use crate::error::Result;
-use crate::import::lower::{op, Ctx, Lowered, Src, SubNode};
+use crate::import::lower::{op, Ctx, Lowered, Nodes, Src, SubNode};
 use crate::ir::Op;
 use crate::tensor::Tensor;
 
@@ -60,25 +60,21 @@ pub(crate) fn lower(ctx: &Ctx) -> Result<Option<Lowered>> {
             // x / ‖x‖_p along the axis (p = 1: Σ|x|; p = 2: sqrt(Σx²)), a runtime division.
             let axis = ctx.axis(a.int_or("axis", -1)?, ctx.rank(0)?)?;
             let p = a.int_or("p", 2)?;
-            let mut nodes = Vec::new();
-            let mut push = |op: Op, inputs: Vec<Src>| {
-                nodes.push(SubNode { op, inputs });
-                Src::Node(nodes.len() - 1, 0)
-            };
+            let mut n = Nodes::default();
             let norm = match p {
                 1 => {
-                    let ab = push(Op::Abs, vec![Src::In(0)]);
-                    push(Op::ReduceSum { axes: vec![axis], keepdims: true }, vec![ab])
+                    let ab = n.push(Op::Abs, vec![Src::In(0)]);
+                    n.push(Op::ReduceSum { axes: vec![axis], keepdims: true }, vec![ab])
                 }
                 2 => {
-                    let sq = push(Op::Mul, vec![Src::In(0), Src::In(0)]);
-                    let s = push(Op::ReduceSum { axes: vec![axis], keepdims: true }, vec![sq]);
-                    push(Op::Sqrt, vec![s])
+                    let sq = n.push(Op::Mul, vec![Src::In(0), Src::In(0)]);
+                    let s = n.push(Op::ReduceSum { axes: vec![axis], keepdims: true }, vec![sq]);
+                    n.push(Op::Sqrt, vec![s])
                 }
                 other => return Err(ctx.unsupported(format!("p = {other} (1 and 2 are supported)"))),
             };
-            let y = push(Op::Div, vec![Src::In(0), norm]);
-            Lowered::Graph { nodes, outputs: vec![Some(y)] }
+            let y = n.push(Op::Div, vec![Src::In(0), norm]);
+            n.done(vec![y])
         }
         "InstanceNormalization" => op(Op::InstanceNorm { eps: a.float_or("epsilon", 1e-5)? }, vec![0, 1, 2]),
         "LayerNormalization" => {

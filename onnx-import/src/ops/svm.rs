@@ -178,7 +178,8 @@ pub(crate) fn classifier(ctx: &Ctx) -> Result<Lowered> {
         return Err(ctx.unsupported("probability estimates (prob_a / prob_b: Platt scaling with pairwise coupling); export the SVC with probability=False"));
     }
     let c = super::ml::classes(ctx, "classlabels_ints")?;
-    let per_class: Vec<usize> = a.ints("vectors_per_class")?.unwrap_or_default().iter().map(|&v| v.max(0) as usize).collect();
+    let per_class = a.ints("vectors_per_class")?.unwrap_or_default();
+    let per_class: Vec<usize> = per_class.iter().map(|&v| usize::try_from(v)).collect::<std::result::Result<_, _>>().map_err(|_| ctx.err(format!("vectors_per_class {per_class:?} holds a negative count")))?;
     let n_sv: usize = per_class.iter().sum();
     if n_sv == 0 {
         return Err(ctx.unsupported("the liblinear form without support vectors; export LinearSVC, which skl2onnx writes as a LinearClassifier"));
